@@ -1,0 +1,2 @@
+// Public API of pulumi-managed-ami.
+export * from "./types";

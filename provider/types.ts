@@ -1,0 +1,116 @@
+/**
+ * Plain (unwrapped) shapes the provider works with: what the engine hands to `check`/`create`
+ * (`ManagedAmiInputs`) and what is kept in state (`ManagedAmiOutputs`). The user-facing
+ * `ManagedAmiArgs` (every field a `pulumi.Input`) lives in `managedAmi.ts`.
+ * See ../shared/design/managed-ami-spec.md for the contract.
+ */
+
+/** One EBS mapping of a `fromSnapshots` image. */
+export interface SnapshotMapping {
+  /** Device name, e.g. `/dev/xvda`. */
+  deviceName: string;
+  /** The snapshot to register. It becomes owned by this resource and is deleted on destroy. */
+  snapshotId: string;
+  /** Volume size in GiB; default: the snapshot's size. */
+  volumeSize?: number;
+  /** EBS volume type; default: `gp3`. */
+  volumeType?: string;
+  /** Delete the volume when an instance launched from the image terminates; default: true. */
+  deleteOnTermination?: boolean;
+}
+
+/** RegisterImage of an EBS-backed image from existing snapshots. */
+export interface FromSnapshotsSource {
+  /** Root device name, e.g. `/dev/xvda`; must be one of the mappings' device names. */
+  rootDeviceName: string;
+  /** At least one mapping. */
+  blockDeviceMappings: SnapshotMapping[];
+  /** default: `x86_64`. */
+  architecture?: string;
+  /** default: `hvm`. */
+  virtualizationType?: string;
+  /** default: true. */
+  enaSupport?: boolean;
+  /** `legacy-bios` | `uefi` | `uefi-preferred`; default: unset (AWS's default). */
+  bootMode?: string;
+}
+
+/** CreateImage from an instance. */
+export interface FromInstanceSource {
+  instanceId: string;
+  /** Do not reboot the instance before imaging; default: false (AWS's default, a consistent image). */
+  noReboot?: boolean;
+}
+
+/** CopyImage from another region (or the same one) into this resource's region. */
+export interface CopyOfSource {
+  sourceImageId: string;
+  sourceRegion: string;
+  /** Encrypt the copy's snapshots; default: false (keeps the source's encryption). */
+  encrypted?: boolean;
+  /** KMS key for `encrypted`; default: the account's default EBS key. */
+  kmsKeyId?: string;
+}
+
+/** RegisterImage of an instance-store image from an S3 bundle manifest. */
+export interface FromManifestSource {
+  /** `bucket/path/name.manifest.xml`. */
+  imageLocation: string;
+  /** default: `x86_64`. */
+  architecture?: string;
+}
+
+/** Take over an existing AMI owned by the caller's account. */
+export interface AdoptSource {
+  imageId: string;
+}
+
+/** The owned S3 bundle of an instance-store image, read from its manifest at create/adopt time. */
+export interface OwnedBundle {
+  bucket: string;
+  manifestKey: string;
+  partKeys: string[];
+}
+
+/** Inputs, unwrapped. Exactly one of the five sources is set. */
+export interface ManagedAmiInputs {
+  /** AMI name; required for every source but `adopt`. */
+  name?: string;
+  description?: string;
+  /** Applied to the AMI and to every snapshot it owns. */
+  tags?: Record<string, string>;
+  /** default: the AWS SDK's own resolution (`AWS_REGION`, profile). */
+  region?: string;
+  fromSnapshots?: FromSnapshotsSource;
+  fromInstance?: FromInstanceSource;
+  copyOf?: CopyOfSource;
+  fromManifest?: FromManifestSource;
+  adopt?: AdoptSource;
+  /** default: true. */
+  deleteSnapshots?: boolean;
+  /** default: true. */
+  deleteBundle?: boolean;
+  /** default: false. */
+  disableDeregistrationProtection?: boolean;
+}
+
+/** State: all inputs plus what was read from AWS. `imageId` is also the resource id. */
+export interface ManagedAmiOutputs extends ManagedAmiInputs {
+  imageId: string;
+  /** The resolved region; every later call uses it. */
+  region: string;
+  ownerId: string;
+  /** The image state (`available`, …), or `deregistered` when the image is gone but owned storage remains. */
+  state: string;
+  rootDeviceType: "ebs" | "instance-store";
+  /** The EBS snapshots this resource owns (recorded at create/adopt time). */
+  snapshotIds: string[];
+  /** The S3 bundle this resource owns (instance-store only). */
+  bundle?: OwnedBundle;
+  creationDate?: string;
+  architecture?: string;
+}
+
+/** The five mutually exclusive sources, in the order they are documented. */
+export const SOURCE_KEYS = ["fromSnapshots", "fromInstance", "copyOf", "fromManifest", "adopt"] as const;
+export type SourceKey = (typeof SOURCE_KEYS)[number];
