@@ -1,0 +1,172 @@
+/**
+ * One client factory per AWS service. Credentials, region fallbacks and endpoints come from the
+ * SDK's standard chain, so `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_S3` and
+ * a profile's `endpoint_url` work unchanged. Every client retries throttling and transient errors
+ * with exponential backoff and full jitter for a bounded time (see `BudgetRetryStrategy`).
+ */
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { S3Client } from "@aws-sdk/client-s3";
+
+/** Tuning of the retry budget; every field has a default suited to real AWS. */
+export interface RetryOptions {
+  /** Total time spent waiting between retries of one call; default 300000 (5 minutes), env `MANAGED_AMI_RETRY_BUDGET_MS`. */
+  budgetMs?: number;
+  /** First backoff ceiling; default 200 ms (throttling: 500 ms), env `MANAGED_AMI_RETRY_BASE_MS`. */
+  baseDelayMs?: number;
+  /** Largest single backoff ceiling; default 20000 ms, env `MANAGED_AMI_RETRY_MAX_DELAY_MS`. */
+  maxDelayMs?: number;
+  /** Random source in [0, 1); default Math.random (tests may pin it). */
+  random?: () => number;
+}
+
+/** Options shared by both factories. */
+export interface ClientOptions {
+  /** Explicit endpoint (tests); default: the SDK's resolution (env `AWS_ENDPOINT_URL*`, profile, AWS). */
+  endpoint?: string;
+  retry?: RetryOptions;
+}
+
+/** Error types the SDK's retry middleware classifies errors into (see @smithy/types RetryErrorType). */
+type RetryErrorType = "THROTTLING" | "TRANSIENT" | "SERVER_ERROR" | "CLIENT_ERROR";
+
+interface RetryErrorInfo {
+  errorType: RetryErrorType;
+  error?: { name?: string; $metadata?: { httpStatusCode?: number } };
+  retryAfterHint?: Date;
+}
+
+/** The token the SDK's retry middleware threads through one call's attempts. */
+class BudgetRetryToken {
+  constructor(
+    readonly startedAt: number,
+    readonly retryCount: number,
+    readonly delay: number,
+    readonly waited: number,
+  ) {}
+  getRetryCount(): number {
+    return this.retryCount;
+  }
+  getRetryDelay(): number {
+    return this.delay;
+  }
+}
+
+/** Attempts reported to the SDK; the real bound is the time budget. */
+export const MAX_ATTEMPTS = 10_000;
+
+/**
+ * A RetryStrategyV2: throttling, transient (timeouts, connection resets, 500/502/503/504) and
+ * other 5xx errors are retried with exponential backoff and full jitter until the next wait would
+ * exceed the time budget; then the SDK surfaces the last error. Client errors are never retried.
+ */
+export class BudgetRetryStrategy {
+  readonly mode = "managed-ami-budget";
+  readonly budgetMs: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  private readonly random: () => number;
+
+  constructor(options: RetryOptions = {}) {
+    this.budgetMs = options.budgetMs ?? envNumber("MANAGED_AMI_RETRY_BUDGET_MS") ?? 300_000;
+    this.baseDelayMs = options.baseDelayMs ?? envNumber("MANAGED_AMI_RETRY_BASE_MS") ?? 200;
+    this.maxDelayMs = options.maxDelayMs ?? envNumber("MANAGED_AMI_RETRY_MAX_DELAY_MS") ?? 20_000;
+    this.random = options.random ?? Math.random;
+  }
+
+  async acquireInitialRetryToken(_scope: string): Promise<BudgetRetryToken> {
+    return new BudgetRetryToken(Date.now(), 0, 0, 0);
+  }
+
+  async refreshRetryTokenForRetry(token: BudgetRetryToken, errorInfo: RetryErrorInfo): Promise<BudgetRetryToken> {
+    if (!isRetryable(errorInfo)) throw new Error("not retryable");
+    const base = errorInfo.errorType === "THROTTLING" ? 2.5 * this.baseDelayMs : this.baseDelayMs;
+    const ceiling = Math.min(this.maxDelayMs, base * 2 ** Math.min(token.retryCount, 30));
+    let delay = Math.floor(this.random() * ceiling);
+    if (errorInfo.retryAfterHint) {
+      delay = Math.max(delay, Math.min(errorInfo.retryAfterHint.getTime() - Date.now(), this.maxDelayMs));
+    }
+    const elapsed = Date.now() - token.startedAt;
+    if (elapsed + delay > this.budgetMs) throw new Error("retry budget exhausted");
+    return new BudgetRetryToken(token.startedAt, token.retryCount + 1, delay, token.waited + delay);
+  }
+
+  recordSuccess(_token: BudgetRetryToken): void {}
+}
+
+function isRetryable(info: RetryErrorInfo): boolean {
+  if (info.errorType === "THROTTLING" || info.errorType === "TRANSIENT") return true;
+  if (info.errorType === "SERVER_ERROR") return info.error?.$metadata?.httpStatusCode !== 501;
+  return false;
+}
+
+function envNumber(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** Socket timeouts so a hung connection becomes a retried TimeoutError instead of a hang. */
+const REQUEST_HANDLER = { connectionTimeout: 10_000, requestTimeout: 120_000 };
+
+/** An EC2 client for `region`; endpoint and credentials from the SDK's standard chain. */
+export function ec2Client(region: string, options: ClientOptions = {}): EC2Client {
+  return new EC2Client({
+    region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    maxAttempts: MAX_ATTEMPTS,
+    retryStrategy: new BudgetRetryStrategy(options.retry),
+    requestHandler: REQUEST_HANDLER,
+  });
+}
+
+/**
+ * An S3 client for `region`. Path-style addressing is used whenever the endpoint is overridden
+ * (option, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, or a profile's `endpoint_url`).
+ */
+export function s3Client(region: string, options: ClientOptions = {}): S3Client {
+  const client = new S3Client({
+    region,
+    ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    maxAttempts: MAX_ATTEMPTS,
+    retryStrategy: new BudgetRetryStrategy(options.retry),
+    requestHandler: REQUEST_HANDLER,
+  });
+  if (!options.endpoint) {
+    // The SDK resolves a configured endpoint (env or shared config) lazily at the first request;
+    // ask the same resolver, before endpoint resolution runs, and switch to path-style if one is set.
+    const config = client.config as { forcePathStyle?: boolean; serviceConfiguredEndpoint?: () => Promise<unknown> };
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if (config.forcePathStyle !== true && (await configuredEndpoint(config))) config.forcePathStyle = true;
+        return next(args);
+      },
+      { step: "initialize", name: "managedAmiPathStyleForEndpointOverride" },
+    );
+  }
+  return client;
+}
+
+async function configuredEndpoint(config: { serviceConfiguredEndpoint?: () => Promise<unknown> }): Promise<boolean> {
+  if (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL) {
+    const ignore = (process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? "").toLowerCase() === "true";
+    if (!ignore) return true;
+  }
+  if (typeof config.serviceConfiguredEndpoint !== "function") return false;
+  try {
+    return Boolean(await config.serviceConfiguredEndpoint());
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The SDK paginators insist on a real client instance; helpers take a narrow `Pick<Client, "send">`.
+ * Return the client itself when it is one, else an instance-shaped wrapper delegating `send` to it.
+ */
+export function forPaginator<C extends object>(ctor: { prototype: C }, client: Pick<C & { send: unknown }, "send">): C {
+  if (Object.prototype.isPrototypeOf.call(ctor.prototype, client)) return client as C;
+  const wrapper = Object.create(ctor.prototype) as C & { send: unknown };
+  wrapper.send = (client.send as (...args: unknown[]) => unknown).bind(client);
+  return wrapper;
+}

@@ -1,0 +1,115 @@
+/**
+ * The one place AWS error codes are recognised, by `err.name` (EC2 errors are not modelled
+ * classes; the SDK sets `name` to the wire `Code`). Every helper takes `unknown` and never throws.
+ */
+
+/** The error's AWS code (`err.name`), or "" for anything that is not an Error-like object. */
+export function errorCode(err: unknown): string {
+  if (typeof err !== "object" || err === null) return "";
+  const name = (err as { name?: unknown; Code?: unknown }).name ?? (err as { Code?: unknown }).Code;
+  return typeof name === "string" ? name : "";
+}
+
+/** The error's message, or its string form. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
+    return (err as { message: string }).message;
+  }
+  return String(err);
+}
+
+/** HTTP status of an SDK service error, if any. */
+export function httpStatus(err: unknown): number | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+const is =
+  (...codes: string[]) =>
+  (err: unknown): boolean =>
+    codes.includes(errorCode(err));
+
+/** The AMI does not exist (any more): `InvalidAMIID.NotFound` or `InvalidAMIID.Unavailable`. */
+export const isNotFoundImage = is("InvalidAMIID.NotFound", "InvalidAMIID.Unavailable");
+
+/** An id AWS rejects as syntactically invalid (`InvalidAMIID.Malformed`, `InvalidSnapshotID.Malformed`, …). */
+export function isMalformed(err: unknown): boolean {
+  const code = errorCode(err);
+  return code.endsWith(".Malformed") || code === "InvalidID";
+}
+
+/** The snapshot does not exist (any more). */
+export const isSnapshotNotFound = is("InvalidSnapshot.NotFound");
+
+/** The snapshot is still referenced by a registered image (or that image's deregistration is still settling). */
+export const isSnapshotInUse = is("InvalidSnapshot.InUse");
+
+/**
+ * The snapshot is protected by EBS snapshot lock (governance, or compliance / cooling-off).
+ * AWS answers DeleteSnapshot on a locked snapshot with `SnapshotLocked`; older or compatible
+ * endpoints have used `InvalidSnapshot.Locked`, or `OperationNotPermitted` with a lock message.
+ */
+export function isSnapshotLocked(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code === "SnapshotLocked" || code === "InvalidSnapshot.Locked") return true;
+  return (code === "OperationNotPermitted" || code === "IncorrectState") && /\block(ed)?\b/i.test(errorMessage(err));
+}
+
+/** The caller lacks permission (IAM or SCP), or its credentials are not accepted. */
+export const isAccessDenied = is(
+  "UnauthorizedOperation",
+  "AccessDenied",
+  "AccessDeniedException",
+  "AuthFailure",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "RequestExpired",
+);
+
+/** Throttled by the service (the clients retry these; this is for reporting an exhausted budget). */
+export function isThrottling(err: unknown): boolean {
+  return (
+    ["RequestLimitExceeded", "Throttling", "ThrottlingException", "SlowDown", "RequestThrottled", "TooManyRequestsException"].includes(
+      errorCode(err),
+    ) || httpStatus(err) === 429
+  );
+}
+
+/** A transient failure: 5xx, timeout, or a dropped connection (also retried by the clients). */
+export function isTransient(err: unknown): boolean {
+  const status = httpStatus(err);
+  if (status !== undefined && status >= 500) return true;
+  const code = errorCode(err);
+  const sysCode = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return (
+    ["TimeoutError", "RequestTimeout", "RequestTimeoutException", "InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"].includes(code) ||
+    (typeof sysCode === "string" && ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"].includes(sysCode))
+  );
+}
+
+/** A `DryRun: true` call that would have succeeded. */
+export const isDryRunOk = is("DryRunOperation");
+
+/**
+ * DeregisterImage refused because deregistration protection is on. Teardown reads the image's
+ * `DeregistrationProtection` field first; this covers the race where it was turned on afterwards.
+ */
+export function isDeregistrationProtected(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code === "DeregistrationProtectionEnabled" || code === "InvalidImage.DeregistrationProtected") return true;
+  return (
+    ["OperationNotPermitted", "InvalidParameterValue", "InvalidParameter", "IncorrectState", "UnsupportedOperation"].includes(code) &&
+    /deregistration protection/i.test(errorMessage(err))
+  );
+}
+
+/** S3: the object (or the bucket) does not exist. HeadObject has no body, so a bare 404 counts too. */
+export function isNoSuchKey(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === "NoSuchKey" || code === "NotFound" || (code !== "NoSuchBucket" && httpStatus(err) === 404 && code !== "AccessDenied");
+}
+
+/** S3: the bucket does not exist. */
+export const isNoSuchBucket = is("NoSuchBucket");

@@ -1,0 +1,95 @@
+/**
+ * Tags on the AMI and on the snapshots it owns: the tag specification for create calls, the
+ * difference between two tag maps, and CreateTags/DeleteTags to apply that difference.
+ */
+import { CreateTagsCommand, DeleteTagsCommand, EC2Client, Tag, TagSpecification } from "@aws-sdk/client-ec2";
+
+type Ec2 = Pick<EC2Client, "send">;
+
+/** A plain tag map as SDK `Tag`s, in key order; an empty or missing map gives `[]`. */
+export function toSdkTags(tags: Record<string, string> | undefined): Tag[] {
+  return Object.keys(tags ?? {})
+    .sort()
+    .map((Key) => ({ Key, Value: (tags as Record<string, string>)[Key] }));
+}
+
+/**
+ * SDK tags as a plain map, leaving out AWS-reserved `aws:` keys (nobody can set or remove them).
+ * Returns `undefined` when no user tag is left.
+ */
+export function fromSdkTags(tags: Tag[] | undefined): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) {
+    if (t.Key === undefined || t.Key.startsWith("aws:")) continue;
+    out[t.Key] = t.Value ?? "";
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** TagSpecifications for a create call, one entry per resource type; `undefined` when there are no tags. */
+export function tagSpecifications(
+  tags: Record<string, string> | undefined,
+  resourceTypes: Array<"image" | "snapshot">,
+): TagSpecification[] | undefined {
+  const sdk = toSdkTags(tags);
+  if (sdk.length === 0) return undefined;
+  return resourceTypes.map((ResourceType) => ({ ResourceType, Tags: sdk }));
+}
+
+/** What to set and what to remove to turn `oldTags` into `newTags`. */
+export interface TagChanges {
+  /** Keys that are new or whose value changed, with their new value. */
+  set: Record<string, string>;
+  /** Keys present before and absent now. */
+  remove: string[];
+}
+
+/** The difference between two tag maps (`undefined` is the empty map). */
+export function diffTags(
+  oldTags: Record<string, string> | undefined,
+  newTags: Record<string, string> | undefined,
+): TagChanges {
+  const before = oldTags ?? {};
+  const after = newTags ?? {};
+  const set: Record<string, string> = {};
+  for (const [k, v] of Object.entries(after)) {
+    if (before[k] !== v) set[k] = v;
+  }
+  const remove = Object.keys(before)
+    .filter((k) => !(k in after))
+    .sort();
+  return { set, remove };
+}
+
+/** CreateTags of `tags` on every resource in `resourceIds`; no call when either is empty. */
+export async function tagResources(
+  ec2: Ec2,
+  resourceIds: string[],
+  tags: Record<string, string> | undefined,
+): Promise<void> {
+  const sdk = toSdkTags(tags);
+  if (resourceIds.length === 0 || sdk.length === 0) return;
+  await ec2.send(new CreateTagsCommand({ Resources: resourceIds, Tags: sdk }));
+}
+
+/** DeleteTags of the given keys (whatever their value) on every resource; no call when either is empty. */
+export async function untagResources(ec2: Ec2, resourceIds: string[], keys: string[]): Promise<void> {
+  if (resourceIds.length === 0 || keys.length === 0) return;
+  await ec2.send(new DeleteTagsCommand({ Resources: resourceIds, Tags: keys.map((Key) => ({ Key })) }));
+}
+
+/**
+ * Turns `oldTags` into `newTags` on every resource (the AMI and its owned snapshots): CreateTags for
+ * new or changed values, DeleteTags for removed keys. No call when nothing changed.
+ */
+export async function applyTagChanges(
+  ec2: Ec2,
+  resourceIds: string[],
+  oldTags: Record<string, string> | undefined,
+  newTags: Record<string, string> | undefined,
+): Promise<TagChanges> {
+  const changes = diffTags(oldTags, newTags);
+  await tagResources(ec2, resourceIds, changes.set);
+  await untagResources(ec2, resourceIds, changes.remove);
+  return changes;
+}
