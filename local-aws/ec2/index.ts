@@ -1,0 +1,54 @@
+import type { Ec2Handler } from "./context";
+import { copyImage, createImage, deregisterImage, describeImages, registerImage } from "./images";
+import {
+  describeImageAttribute,
+  disableImageDeregistrationProtection,
+  enableImageDeregistrationProtection,
+  modifyImageAttribute,
+} from "./imageAttributes";
+import {
+  createVolume,
+  deleteVolume,
+  describeInstances,
+  describeVolumes,
+  runInstances,
+  terminateInstances,
+} from "./instances";
+import { describeRegions } from "./regions";
+import {
+  createSnapshot,
+  deleteSnapshot,
+  describeLockedSnapshots,
+  describeSnapshots,
+  lockSnapshot,
+  unlockSnapshot,
+} from "./snapshots";
+import { createTags, deleteTags } from "./tags";
+
+/** Every EC2 action local-aws serves; anything else answers InvalidAction. */
+export const EC2_ACTIONS: Record<string, Ec2Handler> = {
+  RunInstances: runInstances,
+  DescribeInstances: describeInstances,
+  TerminateInstances: terminateInstances,
+  CreateVolume: createVolume,
+  DescribeVolumes: describeVolumes,
+  DeleteVolume: deleteVolume,
+  CreateSnapshot: createSnapshot,
+  DescribeSnapshots: describeSnapshots,
+  DeleteSnapshot: deleteSnapshot,
+  LockSnapshot: lockSnapshot,
+  UnlockSnapshot: unlockSnapshot,
+  DescribeLockedSnapshots: describeLockedSnapshots,
+  CreateImage: createImage,
+  RegisterImage: registerImage,
+  CopyImage: copyImage,
+  DescribeImages: describeImages,
+  DeregisterImage: deregisterImage,
+  EnableImageDeregistrationProtection: enableImageDeregistrationProtection,
+  DisableImageDeregistrationProtection: disableImageDeregistrationProtection,
+  DescribeImageAttribute: describeImageAttribute,
+  ModifyImageAttribute: modifyImageAttribute,
+  CreateTags: createTags,
+  DeleteTags: deleteTags,
+  DescribeRegions: describeRegions,
+};

@@ -1,0 +1,275 @@
+import { createHash } from "node:crypto";
+import type { SimClock } from "../clock";
+import type { Tag } from "../protocol/query";
+import { newId } from "./ids";
+
+/** The account id AWS uses for Amazon-owned public images (alias "amazon"). */
+export const AMAZON_ACCOUNT = "137112412989";
+
+export interface BlockDevice {
+  deviceName: string;
+  snapshotId?: string;
+  volumeSize?: number;
+  volumeType?: string;
+  deleteOnTermination?: boolean;
+  encrypted?: boolean;
+  iops?: number;
+  throughput?: number;
+  kmsKeyId?: string;
+  virtualName?: string;
+  noDevice?: boolean;
+}
+
+export interface ImageRecord {
+  imageId: string;
+  region: string;
+  ownerId: string;
+  ownerAlias?: string;
+  name: string;
+  description?: string;
+  state: "pending" | "available" | "deregistered" | "failed";
+  creationDate: number;
+  availableAt: number;
+  deregisteredAt?: number;
+  rootDeviceType: "ebs" | "instance-store";
+  rootDeviceName?: string;
+  imageLocation?: string;
+  architecture: string;
+  virtualizationType: string;
+  enaSupport?: boolean;
+  bootMode?: string;
+  blockDeviceMappings: BlockDevice[];
+  tags: Tag[];
+  isPublic: boolean;
+  launchPermissions: Set<string>;
+  sourceInstanceId?: string;
+  sourceImageId?: string;
+  sourceImageRegion?: string;
+  protection: { enabled: boolean; withCooldown: boolean; disabledUntil?: number };
+  clientToken?: string;
+}
+
+export interface SnapshotLock {
+  mode: "governance" | "compliance";
+  createdOn: number;
+  expiresOn: number;
+  coolOffPeriodHours?: number;
+  coolOffExpiresOn?: number;
+  durationDays?: number;
+}
+
+export interface SnapshotRecord {
+  snapshotId: string;
+  region: string;
+  ownerId: string;
+  volumeId: string;
+  volumeSize: number;
+  description: string;
+  state: "pending" | "completed" | "error";
+  startTime: number;
+  completedAt: number;
+  encrypted: boolean;
+  tags: Tag[];
+  lock?: SnapshotLock;
+}
+
+export interface VolumeRecord {
+  volumeId: string;
+  region: string;
+  ownerId: string;
+  size: number;
+  snapshotId?: string;
+  availabilityZone: string;
+  volumeType: string;
+  state: "creating" | "available" | "in-use" | "deleted";
+  createTime: number;
+  encrypted: boolean;
+  tags: Tag[];
+  attachedTo?: { instanceId: string; device: string; deleteOnTermination: boolean };
+}
+
+export interface InstanceRecord {
+  instanceId: string;
+  reservationId: string;
+  region: string;
+  ownerId: string;
+  imageId: string;
+  instanceType: string;
+  state: "pending" | "running" | "shutting-down" | "terminated" | "stopped";
+  launchTime: number;
+  availabilityZone: string;
+  rootDeviceName: string;
+  architecture: string;
+  volumes: { deviceName: string; volumeId: string }[];
+  tags: Tag[];
+  clientToken?: string;
+}
+
+export interface Ec2Timing {
+  imageAvailableAfterMs: number;
+  deregisteredVisibleForMs: number;
+  snapshotInUseAfterDeregisterMs: number;
+  protectionCooldownMs: number;
+}
+
+/** Every EC2 resource of every account and region, keyed by id (ids are globally unique). */
+export class Ec2Store {
+  readonly images = new Map<string, ImageRecord>();
+  readonly snapshots = new Map<string, SnapshotRecord>();
+  readonly volumes = new Map<string, VolumeRecord>();
+  readonly instances = new Map<string, InstanceRecord>();
+  /** CopyImage idempotency: `account/region/token` -> image id and request fingerprint. */
+  readonly clientTokens = new Map<string, { imageId: string; fingerprint: string }>();
+  private readonly seededRegions = new Set<string>();
+
+  constructor(
+    readonly clock: SimClock,
+    readonly timing: Ec2Timing,
+    readonly seedBaseImages = true,
+  ) {}
+
+  /** Forget every resource (base images are re-seeded on next use). */
+  reset(): void {
+    this.images.clear();
+    this.snapshots.clear();
+    this.volumes.clear();
+    this.instances.clear();
+    this.clientTokens.clear();
+    this.seededRegions.clear();
+  }
+
+  /** Apply every time-driven transition (pending -> available, deregistered images expiring). */
+  tick(): void {
+    const now = this.clock.now();
+    for (const img of this.images.values()) {
+      if (img.state === "pending" && now >= img.availableAt) img.state = "available";
+      if (
+        img.state === "deregistered" &&
+        now >= (img.deregisteredAt ?? 0) + this.timing.deregisteredVisibleForMs
+      ) {
+        const lingering = (img.deregisteredAt ?? 0) + this.timing.snapshotInUseAfterDeregisterMs;
+        if (now >= lingering) this.images.delete(img.imageId);
+      }
+    }
+    for (const s of this.snapshots.values())
+      if (s.state === "pending" && now >= s.completedAt) s.state = "completed";
+    for (const v of this.volumes.values())
+      if (v.state === "creating") v.state = v.attachedTo ? "in-use" : "available";
+    for (const i of this.instances.values()) {
+      if (i.state === "pending") i.state = "running";
+      if (i.state === "shutting-down") i.state = "terminated";
+    }
+  }
+
+  /** The id of the public Amazon-owned base image seeded in `region` (use it for RunInstances). */
+  baseImageId(region: string): string {
+    return `ami-${createHash("sha256").update(`base:${region}`).digest("hex").slice(0, 17)}`;
+  }
+
+  /** Seed the region's public base image once (an Amazon-owned, public, available EBS image). */
+  ensureRegion(region: string): void {
+    if (!this.seedBaseImages || this.seededRegions.has(region)) return;
+    this.seededRegions.add(region);
+    const now = this.clock.now();
+    const snapshotId = `snap-${createHash("sha256").update(`base-snap:${region}`).digest("hex").slice(0, 17)}`;
+    this.snapshots.set(snapshotId, {
+      snapshotId,
+      region,
+      ownerId: AMAZON_ACCOUNT,
+      volumeId: "vol-ffffffff",
+      volumeSize: 8,
+      description: "Base image root volume",
+      state: "completed",
+      startTime: now,
+      completedAt: now,
+      encrypted: false,
+      tags: [],
+    });
+    const imageId = this.baseImageId(region);
+    this.images.set(imageId, {
+      imageId,
+      region,
+      ownerId: AMAZON_ACCOUNT,
+      ownerAlias: "amazon",
+      name: "local-aws-base-x86_64",
+      description: "Public base image seeded by local-aws",
+      state: "available",
+      creationDate: now,
+      availableAt: now,
+      rootDeviceType: "ebs",
+      rootDeviceName: "/dev/xvda",
+      architecture: "x86_64",
+      virtualizationType: "hvm",
+      enaSupport: true,
+      bootMode: "uefi-preferred",
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          snapshotId,
+          volumeSize: 8,
+          volumeType: "gp3",
+          deleteOnTermination: true,
+          encrypted: false,
+        },
+      ],
+      tags: [],
+      isPublic: true,
+      launchPermissions: new Set(),
+      protection: { enabled: false, withCooldown: false },
+    });
+  }
+
+  /** Create a snapshot record (used by CreateSnapshot, CreateImage, CopyImage and seeding). */
+  addSnapshot(
+    s: Omit<SnapshotRecord, "snapshotId" | "state" | "startTime" | "completedAt" | "tags"> & { tags?: Tag[] },
+  ): SnapshotRecord {
+    const now = this.clock.now();
+    const rec: SnapshotRecord = {
+      ...s,
+      snapshotId: newId("snap"),
+      state: "pending",
+      startTime: now,
+      completedAt: now + this.timing.imageAvailableAfterMs,
+      tags: s.tags ?? [],
+    };
+    if (this.timing.imageAvailableAfterMs <= 0) rec.state = "completed";
+    this.snapshots.set(rec.snapshotId, rec);
+    return rec;
+  }
+
+  /** Registered (not deregistered) images in `region` whose mappings reference `snapshotId`. */
+  imagesUsingSnapshot(snapshotId: string, region: string, exceptImageId?: string): ImageRecord[] {
+    const now = this.clock.now();
+    return [...this.images.values()].filter(
+      (img) =>
+        img.region === region &&
+        img.imageId !== exceptImageId &&
+        (img.state !== "deregistered" ||
+          now < (img.deregisteredAt ?? 0) + this.timing.snapshotInUseAfterDeregisterMs) &&
+        img.blockDeviceMappings.some((b) => b.snapshotId === snapshotId),
+    );
+  }
+
+  /** Can `accountId` see (and launch) this image? Own, public, or shared with the account. */
+  canSee(img: ImageRecord, accountId: string): boolean {
+    return img.ownerId === accountId || img.isPublic || img.launchPermissions.has(accountId);
+  }
+
+  /** The image's `deregistrationProtection` text, as DescribeImages shows it. */
+  protectionText(img: ImageRecord): string {
+    const p = img.protection;
+    if (p.enabled) return p.withCooldown ? "enabled-with-cooldown" : "enabled-without-cooldown";
+    if (p.disabledUntil !== undefined && this.clock.now() < p.disabledUntil) {
+      return `disabled-until ${new Date(p.disabledUntil).toISOString()}`;
+    }
+    return "disabled";
+  }
+}
+
+/** A stable 12-digit account id derived from an access key id. */
+export function deriveAccountId(accessKeyId: string): string {
+  const n = BigInt(
+    `0x${createHash("sha256").update(`local-aws-account:${accessKeyId}`).digest("hex").slice(0, 15)}`,
+  );
+  return ((n % 900000000000n) + 100000000000n).toString();
+}
