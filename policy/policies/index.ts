@@ -1,0 +1,20 @@
+// Every policy of the pack, in the order the README's table lists them.
+import { Policies } from "@pulumi/policy";
+import { amiDeregistrationProtection, amiRequiredTags } from "./governance";
+import { amiCopyEncrypted, noPublicAmis } from "./sharing";
+import { amiDerivedStorageOwned, amiStorageOwned, managedAmiDeletesStorage, snapshotSingleOwner } from "./storage";
+
+export { amiDeregistrationProtection, amiRequiredTags } from "./governance";
+export { amiCopyEncrypted, noPublicAmis } from "./sharing";
+export { amiDerivedStorageOwned, amiStorageOwned, managedAmiDeletesStorage, snapshotSingleOwner } from "./storage";
+
+export const policies: Policies = [
+  amiStorageOwned,
+  amiDerivedStorageOwned,
+  managedAmiDeletesStorage,
+  snapshotSingleOwner,
+  noPublicAmis,
+  amiRequiredTags,
+  amiDeregistrationProtection,
+  amiCopyEncrypted,
+];
