@@ -60,7 +60,7 @@ export function awsMocks(opts: AwsMockOptions): ResourceMocks {
       if (resource.type === "aws:ec2/instance:Instance") {
         await ec2().send(new TerminateInstancesCommand({ InstanceIds: [resource.id] }));
       } else if (resource.type === "aws:ebs/snapshot:Snapshot") {
-        // The ManagedAmi registered from it owns it and deleted it first; gone is success, as in the aws provider.
+        // It owns its snapshot (the example's ManagedAmi sets deleteSnapshots: false); gone is success, as in the aws provider.
         await ec2()
           .send(new DeleteSnapshotCommand({ SnapshotId: resource.id }))
           .catch((err: { name?: string }) => {

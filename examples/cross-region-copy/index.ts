@@ -25,7 +25,7 @@ const source = new ManagedAmi("source", {
 const copy = new ManagedAmi("copy", {
   name: `managed-ami-copy-${stack}`,
   region: copyRegion,
-  copyOf: pulumi.output({ sourceImageId: source.imageId, sourceRegion: source.region }),
+  copyOf: pulumi.output({ sourceImageId: source.imageId, sourceRegion: source.region, encrypted: true }),
   tags: { CopiedFrom: source.imageId },
 });
 
