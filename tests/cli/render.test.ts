@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { buildReport, computeTotals, formatBytes, renderHuman } from "../../cli/audit/render";
+import { DEFAULT_PRICES, PRICE_TABLE_DATE, pricesFor } from "../../cli/audit/pricing";
+import type { ListedSnapshot } from "../../cli/audit/scan";
+import type { OrphanedBundle } from "../../cli/audit/bundles";
+import { progressBar, progressLine } from "../../cli/audit/progress";
+
+const snap = (id: string, region: string, sizeGiB: number, storageTier = "standard"): ListedSnapshot => ({
+  snapshotId: id, region, sizeGiB, ageDays: 3, reason: "create-image-ami-gone", imageId: "ami-0aaaaaaaaaaaaaaaa", storageTier,
+});
+const bundle: OrphanedBundle = {
+  bucket: "b", region: "us-east-1", manifestKey: "x.manifest.xml", partKeys: ["x.part.0"], totalBytes: 2 * 1024 ** 3,
+  missingPartKeys: [], ageDays: 1, reason: "manifest-not-registered",
+};
+
+describe("audit report", () => {
+  it("JSON snapshot entries carry exactly the documented keys (no storage tier)", () => {
+    const r = buildReport([snap("snap-1", "us-east-1", 8)], []);
+    assert.deepEqual(r.orphanedSnapshots, [
+      { snapshotId: "snap-1", region: "us-east-1", sizeGiB: 8, ageDays: 3, reason: "create-image-ami-gone", imageId: "ami-0aaaaaaaaaaaaaaaa" },
+    ]);
+  });
+
+  it("prices each snapshot at its region's rate for its tier, and bundles at S3 Standard", () => {
+    const t = computeTotals([snap("a", "us-east-1", 100), snap("b", "sa-east-1", 100), snap("c", "us-east-1", 100, "archive")], [bundle]);
+    assert.equal(t.snapshotGiB, 300);
+    assert.equal(t.estimatedMonthlyUsd.snapshotsStandardTier, Math.round((100 * 0.05 + 100 * pricesFor("sa-east-1").snapshotStandard) * 100) / 100);
+    assert.equal(t.estimatedMonthlyUsd.snapshotsArchiveTier, 1.25);
+    assert.equal(t.estimatedMonthlyUsd.bundles, Math.round(2 * DEFAULT_PRICES.s3Standard * 100) / 100);
+    assert.equal(t.priceTable.date, PRICE_TABLE_DATE);
+    assert.ok(pricesFor("sa-east-1").snapshotStandard > DEFAULT_PRICES.snapshotStandard);
+  });
+
+  it("names regions priced at the default (us-east-1) rate", () => {
+    const t = computeTotals([snap("a", "mx-central-1", 10)], []);
+    assert.deepEqual(t.priceTable.regionsAtDefaultPrice, ["mx-central-1"]);
+    assert.equal(t.estimatedMonthlyUsd.total, 0.5);
+  });
+
+  it("human output has a row per orphan and the totals", () => {
+    const text = renderHuman(buildReport([snap("snap-1", "us-east-1", 8)], [bundle]), { regions: ["us-east-1"], snapshots: 5, images: 2, buckets: ["b"] });
+    assert.match(text, /snap-1\s+us-east-1\s+8 GiB\s+3d\s+CreateImage for ami-0aaaaaaaaaaaaaaaa \(gone\)/);
+    assert.match(text, /s3:\/\/b\/x\.manifest\.xml\s+us-east-1\s+1\s+2\.0 GiB\s+1d/);
+    assert.match(text, /Total: 1 snapshot\(s\), 8 GiB; 1 bundle\(s\), 2\.0 GiB\./);
+  });
+
+  it("formats bytes", () => {
+    assert.equal(formatBytes(0), "0 B");
+    assert.equal(formatBytes(1536), "1.5 KiB");
+    assert.equal(formatBytes(3 * 1024 ** 4), "3.0 TiB");
+  });
+});
+
+describe("progress bar", () => {
+  const p = { phase: "snapshots" as const, region: "us-east-1", regionsDone: 1, regionsTotal: 4, imagesScanned: 20000, snapshotsScanned: 5000, manifestsScanned: 0, orphansFound: 7 };
+  const sink = (isTTY: boolean) => {
+    const chunks: string[] = [];
+    return { chunks, stream: { isTTY, columns: 200, write: (s: string) => chunks.push(s) } };
+  };
+
+  it("draws on a terminal and clears itself when done", () => {
+    const s = sink(true);
+    const bar = progressBar(s.stream, true, () => 1000);
+    bar.update(p);
+    bar.done();
+    assert.match(s.chunks[0], /\[#####-+\] 1\/4 regions \| 20,000 images, 5,000 snapshots \| 7 orphaned \| snapshots in us-east-1/);
+    assert.equal(s.chunks[1], "\r\x1b[2K");
+  });
+
+  it("draws nothing when stderr is not a terminal", () => {
+    const s = sink(false);
+    const bar = progressBar(s.stream, true, () => 1000);
+    bar.update(p);
+    bar.done();
+    assert.deepEqual(s.chunks, []);
+  });
+
+  it("redraws at most every 100 ms", () => {
+    const s = sink(true);
+    let t = 1000;
+    const bar = progressBar(s.stream, true, () => t);
+    bar.update(p);
+    t += 50;
+    bar.update(p);
+    t += 60;
+    bar.update(p);
+    assert.equal(s.chunks.length, 2);
+    assert.ok(progressLine(p).length < 120);
+  });
+});
