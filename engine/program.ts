@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync, readFileSync } from "fs";
-import { join } from "path";
+import { join, sep } from "path";
 import { LocalEngine } from "./engine";
 import { packageRoot } from "./project";
 import { resolvePackageFromCheckout } from "./resolve";
@@ -125,9 +125,11 @@ export async function runProgram(opts: ProgramOptions): Promise<ProgramRun> {
   try {
     registerTypeScript();
     const entry = opts.entry ?? programEntry(opts.programDir);
-    // A program runs once per load: forget earlier loads of it and of any example it requires.
+    // A program runs once per load: forget earlier loads of it and of any example it requires,
+    // but never a dependency (reloading @pulumi/pulumi would split its runtime state in two).
     const examples = join(packageRoot(), "examples");
     for (const key of Object.keys(require.cache)) {
+      if (key.includes(`${sep}node_modules${sep}`)) continue;
       if (key === entry || key.startsWith(opts.programDir) || key.startsWith(examples))
         delete require.cache[key];
     }

@@ -1,2 +1,4 @@
 // Public API of pulumi-managed-ami.
 export * from "./types";
+export { ManagedAmi, type ManagedAmiArgs } from "./managedAmi";
+export { ManagedAmiProvider } from "./provider";

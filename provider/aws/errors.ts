@@ -113,3 +113,6 @@ export function isNoSuchKey(err: unknown): boolean {
 
 /** S3: the bucket does not exist. */
 export const isNoSuchBucket = is("NoSuchBucket");
+
+/** RegisterImage/CreateImage/CopyImage: an image with this name already exists in the region and account. */
+export const isDuplicateImageName = is("InvalidAMIName.Duplicate");

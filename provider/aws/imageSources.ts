@@ -13,11 +13,13 @@ import {
   EC2Client,
   Image,
   ModifyImageAttributeCommand,
+  paginateDescribeImages,
   RegisterImageCommand,
   VolumeType,
 } from "@aws-sdk/client-ec2";
 import { CopyOfSource, FromInstanceSource, FromManifestSource, FromSnapshotsSource } from "../types";
 import { isNotFoundImage } from "./errors";
+import { forPaginator } from "./clients";
 import { describeImage } from "./images";
 import { tagSpecifications } from "./tags";
 
@@ -31,7 +33,11 @@ export interface ImageBasics {
 }
 
 /** RegisterImage of an EBS-backed image; defaults: x86_64, hvm, ENA on, gp3, delete on termination. */
-export async function registerFromSnapshots(ec2: Ec2, basics: ImageBasics, src: FromSnapshotsSource): Promise<string> {
+export async function registerFromSnapshots(
+  ec2: Ec2,
+  basics: ImageBasics,
+  src: FromSnapshotsSource,
+): Promise<string> {
   const out = await ec2.send(
     new RegisterImageCommand({
       Name: basics.name,
@@ -58,7 +64,11 @@ export async function registerFromSnapshots(ec2: Ec2, basics: ImageBasics, src: 
 }
 
 /** RegisterImage of an instance-store image from `bucket/path/x.manifest.xml`; default x86_64. */
-export async function registerFromManifest(ec2: Ec2, basics: ImageBasics, src: FromManifestSource): Promise<string> {
+export async function registerFromManifest(
+  ec2: Ec2,
+  basics: ImageBasics,
+  src: FromManifestSource,
+): Promise<string> {
   const out = await ec2.send(
     new RegisterImageCommand({
       Name: basics.name,
@@ -72,7 +82,11 @@ export async function registerFromManifest(ec2: Ec2, basics: ImageBasics, src: F
 }
 
 /** CreateImage from an instance; the AMI and the new snapshots are tagged in the same call. */
-export async function createFromInstance(ec2: Ec2, basics: ImageBasics, src: FromInstanceSource): Promise<string> {
+export async function createFromInstance(
+  ec2: Ec2,
+  basics: ImageBasics,
+  src: FromInstanceSource,
+): Promise<string> {
   const out = await ec2.send(
     new CreateImageCommand({
       InstanceId: src.instanceId,
@@ -90,7 +104,12 @@ export async function createFromInstance(ec2: Ec2, basics: ImageBasics, src: Fro
  * so a retried request (by the SDK or a re-run) returns the same copy instead of making a second one.
  * `attempt` > 0 salts it, for when AWS hands back an earlier copy that has since been deregistered.
  */
-export function copyClientToken(targetRegion: string, basics: ImageBasics, src: CopyOfSource, attempt = 0): string {
+export function copyClientToken(
+  targetRegion: string,
+  basics: ImageBasics,
+  src: CopyOfSource,
+  attempt = 0,
+): string {
   const material = JSON.stringify([
     "managed-ami/copy/v1",
     targetRegion,
@@ -135,7 +154,9 @@ export async function copyImage(
 
 function requireImageId(id: string | undefined, action: string, name: string): string {
   if (!id) {
-    throw new Error(`ManagedAmi "${name}": ${action} returned no ImageId; nothing to manage. Check the endpoint and retry.`);
+    throw new Error(
+      `ManagedAmi "${name}": ${action} returned no ImageId; nothing to manage. Check the endpoint and retry.`,
+    );
   }
   return id;
 }
@@ -144,13 +165,74 @@ function requireImageId(id: string | undefined, action: string, name: string): s
 async function describeOwnImage(ec2: Ec2, imageId: string): Promise<Image | undefined> {
   try {
     const out = await ec2.send(
-      new DescribeImagesCommand({ ImageIds: [imageId], Owners: ["self"], IncludeDeprecated: true, IncludeDisabled: true }),
+      new DescribeImagesCommand({
+        ImageIds: [imageId],
+        Owners: ["self"],
+        IncludeDeprecated: true,
+        IncludeDisabled: true,
+      }),
     );
     return (out.Images ?? []).find((i) => i.ImageId === imageId);
   } catch (err) {
     if (isNotFoundImage(err)) return undefined;
     throw err;
   }
+}
+
+/** The caller's own images named `name` (at most one is registered: names are unique per region). */
+export async function ownImagesNamed(ec2: Ec2, name: string): Promise<Image[]> {
+  const found: Image[] = [];
+  const pages = paginateDescribeImages(
+    { client: forPaginator(EC2Client, ec2) },
+    { Owners: ["self"], Filters: [{ Name: "name", Values: [name] }] },
+  );
+  for await (const page of pages) found.push(...(page.Images ?? []).filter((i) => i.Name === name));
+  return found;
+}
+
+/** How long before a create call an image it made may appear to have been created (clock skew). */
+const CLOCK_SKEW_MS = 10 * 60_000;
+
+/**
+ * After `InvalidAMIName.Duplicate`: the image an earlier attempt of the SAME call made (its answer
+ * was lost and the SDK retried). It must be ours, registered, created since the call started
+ * (give or take clock skew) and from the same source; anything else is a real name clash.
+ */
+export async function findRetriedImage(
+  ec2: Ec2,
+  name: string,
+  startedAt: number,
+  sameSource: (image: Image) => boolean,
+): Promise<{ imageId?: string; clash: Image[] }> {
+  const images = (await ownImagesNamed(ec2, name)).filter((i) => i.State !== "deregistered");
+  const mine = images.find((i) => {
+    const created = Date.parse(i.CreationDate ?? "");
+    return Number.isFinite(created) && created >= startedAt - CLOCK_SKEW_MS && sameSource(i);
+  });
+  return { imageId: mine?.ImageId, clash: images };
+}
+
+/** Whether an image was made from these snapshots (same root device, same snapshot set). */
+export function madeFromSnapshots(image: Image, src: FromSnapshotsSource): boolean {
+  const mapped = (image.BlockDeviceMappings ?? [])
+    .map((m) => m.Ebs?.SnapshotId)
+    .filter((id): id is string => !!id);
+  const wanted = src.blockDeviceMappings.map((m) => m.snapshotId);
+  return (
+    image.RootDeviceName === src.rootDeviceName &&
+    mapped.length === wanted.length &&
+    wanted.every((id) => mapped.includes(id))
+  );
+}
+
+/** Whether an image was registered from this manifest. */
+export function madeFromManifest(image: Image, src: FromManifestSource): boolean {
+  return image.ImageLocation === src.imageLocation;
+}
+
+/** Whether an image was created from this instance (AWS reports `SourceInstanceId`). */
+export function madeFromInstance(image: Image, src: FromInstanceSource): boolean {
+  return image.SourceInstanceId === src.instanceId;
 }
 
 /** Why an image may not be adopted. */
@@ -229,7 +311,11 @@ const FAILED_STATES = new Set(["failed", "invalid", "error", "deregistered", "di
  * `ImageFailedError`; running out of time (default 40 minutes) throws `ImageWaitTimeoutError`. A new
  * image not yet visible counts as pending for `notFoundGraceMs`, then fails with state `not found`.
  */
-export async function waitForImageAvailable(ec2: Ec2, imageId: string, options: WaitOptions = {}): Promise<Image> {
+export async function waitForImageAvailable(
+  ec2: Ec2,
+  imageId: string,
+  options: WaitOptions = {},
+): Promise<Image> {
   const clock = options.clock ?? realClock;
   const timeoutMs = options.timeoutMs ?? envMs("MANAGED_AMI_WAIT_TIMEOUT_MS") ?? 40 * 60_000;
   const maxPollMs = options.maxPollMs ?? 15_000;
@@ -245,7 +331,8 @@ export async function waitForImageAvailable(ec2: Ec2, imageId: string, options: 
       seen = true;
       lastState = image.State ?? "unknown";
       if (lastState === "available") return image;
-      if (FAILED_STATES.has(lastState)) throw new ImageFailedError(imageId, lastState, image.StateReason?.Message);
+      if (FAILED_STATES.has(lastState))
+        throw new ImageFailedError(imageId, lastState, image.StateReason?.Message);
     } else if (seen || clock.now() - started >= graceMs) {
       throw new ImageFailedError(imageId, "not found", "DescribeImages does not know it");
     }

@@ -1,0 +1,375 @@
+/**
+ * create: issue the source's call (tagged), wait until the image is `available`, then record the
+ * storage it owns (EBS snapshot ids from its block device mappings, or its S3 bundle) and tag the
+ * owned snapshots. A failure once the image exists throws `ManagedAmiPartialError` (carries the id).
+ */
+import { EC2Client, Image } from "@aws-sdk/client-ec2";
+import { S3Client } from "@aws-sdk/client-s3";
+import { readBundle } from "./aws/bundles";
+import { ec2Client, s3Client } from "./aws/clients";
+import {
+  errorCode,
+  errorMessage,
+  httpStatus,
+  isAccessDenied,
+  isDuplicateImageName,
+  isThrottling,
+  isTransient,
+} from "./aws/errors";
+import {
+  ImageBasics,
+  ImageFailedError,
+  WaitOptions,
+  copyImage,
+  createFromInstance,
+  findOwnImage,
+  findRetriedImage,
+  madeFromInstance,
+  madeFromManifest,
+  madeFromSnapshots,
+  registerFromManifest,
+  registerFromSnapshots,
+  setImageDescription,
+  waitForImageAvailable,
+} from "./aws/imageSources";
+import { describeImage, snapshotIdsOf } from "./aws/images";
+import { resolveRegion } from "./aws/region";
+import { checkInputs } from "./check";
+import { tagResources } from "./aws/tags";
+import { ManagedAmiInputs, ManagedAmiOutputs, OwnedBundle } from "./types";
+
+/** What the provider's create/read/update need from the outside world; tests substitute clients. */
+export interface ProviderDeps {
+  /** An EC2 client for a region; default `ec2Client(region)` (SDK chain for credentials and endpoint). */
+  ec2(region: string): Pick<EC2Client, "send">;
+  /** An S3 client for a region; default `s3Client(region)`. */
+  s3(region: string): Pick<S3Client, "send">;
+  /** Tuning of the wait for `available`; default 40 minutes, real clock. */
+  wait?: WaitOptions;
+}
+
+/** The real clients, created per call from the given region. */
+export function defaultDeps(): ProviderDeps {
+  return { ec2: (region) => ec2Client(region), s3: (region) => s3Client(region) };
+}
+
+/**
+ * A create that failed after the image came into existence. The dynamic-provider host turns an
+ * error with `id` into ErrorResourceInitFailed, so the engine keeps the resource (and its
+ * `properties`) in state; a later `up` finishes it and `destroy` removes it.
+ */
+export class ManagedAmiPartialError extends Error {
+  readonly reasons: string[];
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly properties: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "ManagedAmiPartialError";
+    this.reasons = [message];
+  }
+}
+
+/** The inputs without the host's `__provider` (the host adds it back to the outputs). */
+export function withoutProvider<T extends object>(props: T): T {
+  const copy = { ...props } as Record<string, unknown>;
+  delete copy.__provider;
+  return copy as T;
+}
+
+/** The outputs for an image: every input, the resolved region, what AWS reports, the owned storage. */
+export function outputsFor(
+  inputs: ManagedAmiInputs,
+  region: string,
+  image: Image,
+  storage: { snapshotIds: string[]; bundle?: OwnedBundle },
+): ManagedAmiOutputs {
+  const outs: ManagedAmiOutputs = {
+    ...inputs,
+    region,
+    imageId: image.ImageId as string,
+    ownerId: image.OwnerId ?? "",
+    state: image.State ?? "unknown",
+    rootDeviceType: image.RootDeviceType === "instance-store" ? "instance-store" : "ebs",
+    snapshotIds: storage.snapshotIds,
+    creationDate: image.CreationDate,
+    architecture: image.Architecture,
+  };
+  if (storage.bundle) outs.bundle = storage.bundle;
+  return dropUndefined(outs);
+}
+
+/** Removes keys whose value is `undefined` (they cannot be represented in state anyway). */
+export function dropUndefined<T extends object>(obj: T): T {
+  const out = {} as Record<string, unknown>;
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+/** Label for messages: `ManagedAmi "name"` plus the image id when known. */
+export function label(name: string | undefined, imageId?: string): string {
+  return `ManagedAmi${name ? ` "${name}"` : ""}${imageId ? ` (${imageId})` : ""}`;
+}
+
+/** Creates (or adopts) the image described by `inputs` and returns its id and outputs. */
+export async function createManagedAmi(
+  rawInputs: ManagedAmiInputs,
+  deps: ProviderDeps = defaultDeps(),
+): Promise<{ id: string; outs: ManagedAmiOutputs }> {
+  const inputs = withoutProvider(rawInputs);
+  // The engine runs check first; this keeps any other caller from sending bad input to AWS.
+  const { failures } = checkInputs({}, inputs);
+  if (failures && failures.length > 0) {
+    const list = failures.map((f) => (f.property ? `${f.property}: ${f.reason}` : f.reason)).join("; ");
+    throw new Error(`${label(inputs.name)}: invalid inputs, nothing was sent to AWS: ${list}`);
+  }
+  const region = await resolveRegion(inputs.region);
+  if (inputs.adopt) return adoptImage(rawInputs, inputs, region, deps);
+
+  const ec2 = deps.ec2(region);
+  const name = inputs.name;
+  if (!name) throw new Error(`${label(undefined)}: name is required for every source but adopt. Set name.`);
+  const basics: ImageBasics = { name, description: inputs.description, tags: inputs.tags };
+
+  let imageId = await issueCreate(ec2, region, basics, inputs);
+  try {
+    let image: Image;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        image = await waitForImageAvailable(ec2, imageId, deps.wait);
+        break;
+      } catch (err) {
+        if (!inputs.copyOf || attempt > 2 || !goneBeforeAvailable(err)) throw err;
+        // AWS answers a reused ClientToken with the earlier copy, even when that copy has been
+        // deregistered since (destroy, then up again): copy again under a salted token.
+        imageId = await copyImage(ec2, region, basics, inputs.copyOf, attempt);
+      }
+    }
+    const storage = await ownedStorage(inputs, region, image, deps);
+    await tagResources(ec2, storage.snapshotIds, inputs.tags);
+    return { id: imageId, outs: outputsFor(inputs, region, image, storage) };
+  } catch (err) {
+    throw await partialError(rawInputs, inputs, region, imageId, err, deps);
+  }
+}
+
+/**
+ * The source's create call. A lost answer makes the SDK retry a call that already took effect; the
+ * retry then fails with `InvalidAMIName.Duplicate`, and the image the first attempt made is ours.
+ * CopyImage needs none of this: its ClientToken makes the retry return the same image.
+ */
+async function issueCreate(
+  ec2: Pick<EC2Client, "send">,
+  region: string,
+  basics: ImageBasics,
+  inputs: ManagedAmiInputs,
+): Promise<string> {
+  const { fromSnapshots, fromManifest, fromInstance, copyOf } = inputs;
+  let action: string;
+  let call: () => Promise<string>;
+  let sameSource: (image: Image) => boolean;
+  if (fromSnapshots) {
+    [action, call, sameSource] = [
+      "RegisterImage",
+      () => registerFromSnapshots(ec2, basics, fromSnapshots),
+      (i) => madeFromSnapshots(i, fromSnapshots),
+    ];
+  } else if (fromManifest) {
+    [action, call, sameSource] = [
+      "RegisterImage",
+      () => registerFromManifest(ec2, basics, fromManifest),
+      (i) => madeFromManifest(i, fromManifest),
+    ];
+  } else if (fromInstance) {
+    [action, call, sameSource] = [
+      "CreateImage",
+      () => createFromInstance(ec2, basics, fromInstance),
+      (i) => madeFromInstance(i, fromInstance),
+    ];
+  } else if (copyOf) {
+    [action, call, sameSource] = ["CopyImage", () => copyImage(ec2, region, basics, copyOf), () => false];
+  } else {
+    throw new Error(
+      `${label(basics.name)}: no source. Set exactly one of fromSnapshots, fromInstance, copyOf, fromManifest, adopt.`,
+    );
+  }
+  const startedAt = Date.now();
+  try {
+    return await call();
+  } catch (err) {
+    if (!isDuplicateImageName(err))
+      throw new Error(`${label(basics.name)}: ${awsFailure(action, err)}`, { cause: err });
+    const retried = await findRetriedImage(ec2, basics.name, startedAt, sameSource);
+    if (retried.imageId) return retried.imageId;
+    const existing =
+      retried.clash.map((i) => i.ImageId).join(", ") || "another account's or a just-deregistered image";
+    throw new Error(
+      `${label(basics.name)}: an image named "${basics.name}" already exists in ${region} (${existing}); AMI names are unique per region. ` +
+        "Choose another name, or take the existing image over with adopt: { imageId }.",
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * An AWS failure as "Action failed (Code: message)" plus the fix: throttling and transient errors
+ * are only surfaced once the retry budget is spent.
+ */
+export function awsFailure(action: string, err: unknown): string {
+  const status = httpStatus(err);
+  const code = errorCode(err) || (status ? `HTTP ${status}` : "Error");
+  const message = errorMessage(err);
+  if (isThrottling(err) || isTransient(err)) {
+    return (
+      `${action} kept failing with ${code} (${message}) for the whole retry budget. Run pulumi up again; ` +
+      "with many resources use a lower --parallel or raise MANAGED_AMI_RETRY_BUDGET_MS."
+    );
+  }
+  if (isAccessDenied(err)) {
+    return `${action} was refused (${code}: ${message}). Grant the permission for ${action} to the identity running Pulumi.`;
+  }
+  return `${action} failed (${code}: ${message}). Fix the cause and run pulumi up again.`;
+}
+
+/** The image disappeared (or was deregistered) before it ever became available. */
+function goneBeforeAvailable(err: unknown): boolean {
+  return err instanceof ImageFailedError && (err.state === "deregistered" || err.state === "not found");
+}
+
+/** The storage an available image owns: its EBS snapshots, or (instance-store) its S3 bundle. */
+async function ownedStorage(
+  inputs: ManagedAmiInputs,
+  region: string,
+  image: Image,
+  deps: ProviderDeps,
+): Promise<{ snapshotIds: string[]; bundle?: OwnedBundle }> {
+  const snapshotIds = snapshotIdsOf(image);
+  if (image.RootDeviceType !== "instance-store") return { snapshotIds };
+  const location = image.ImageLocation ?? inputs.fromManifest?.imageLocation;
+  if (!location) return { snapshotIds };
+  return { snapshotIds, bundle: await readBundle(deps.s3(region), location) };
+}
+
+/**
+ * The error for a create that failed after the image exists: carries the id and the best outputs
+ * that can be read now (so destroy can still clean up), plus `__provider` for the host.
+ */
+async function partialError(
+  rawInputs: ManagedAmiInputs,
+  inputs: ManagedAmiInputs,
+  region: string,
+  imageId: string,
+  cause: unknown,
+  deps: ProviderDeps,
+): Promise<ManagedAmiPartialError> {
+  const ec2 = deps.ec2(region);
+  let image: Image | undefined;
+  try {
+    image = await describeImage(ec2, imageId);
+  } catch {
+    image = undefined;
+  }
+  const known: Image = image ?? {
+    ImageId: imageId,
+    State: "pending",
+    RootDeviceType: inputs.fromManifest ? "instance-store" : "ebs",
+  };
+  let snapshotIds = snapshotIdsOf(known);
+  if (snapshotIds.length === 0 && inputs.fromSnapshots) {
+    snapshotIds = inputs.fromSnapshots.blockDeviceMappings.map((m) => m.snapshotId);
+  }
+  let bundle: OwnedBundle | undefined;
+  if (inputs.fromManifest) {
+    try {
+      bundle = await readBundle(deps.s3(region), inputs.fromManifest.imageLocation);
+    } catch {
+      bundle = undefined;
+    }
+  }
+  const props: Record<string, unknown> = { ...outputsFor(inputs, region, known, { snapshotIds, bundle }) };
+  const provider = (rawInputs as { __provider?: unknown }).__provider;
+  if (provider !== undefined) props.__provider = provider;
+  const message =
+    `${label(inputs.name, imageId)}: the image was created but did not become ready: ${causeText(cause)}. ` +
+    "It is kept in state: run `pulumi up` again to finish it, or `pulumi destroy` to remove it and its storage.";
+  return new ManagedAmiPartialError(message, imageId, props);
+}
+
+/** An error as "Code: message" when it carries an AWS code, else its message. */
+function causeText(err: unknown): string {
+  const code = errorCode(err);
+  const message = errorMessage(err);
+  return code && code !== "Error" && !code.startsWith("Image") && !message.startsWith(code)
+    ? `${code}: ${message}`
+    : message;
+}
+
+/**
+ * adopt: take over an existing image owned by the caller's account. Everything that can refuse
+ * (not found, foreign, deregistered, not yet available, an unreadable bundle) runs before any change.
+ */
+async function adoptImage(
+  rawInputs: ManagedAmiInputs,
+  inputs: ManagedAmiInputs,
+  region: string,
+  deps: ProviderDeps,
+): Promise<{ id: string; outs: ManagedAmiOutputs }> {
+  const ec2 = deps.ec2(region);
+  const imageId = (inputs.adopt as { imageId: string }).imageId;
+  const found = await findOwnImage(ec2, imageId).catch((err: unknown) => {
+    throw new Error(`${label(inputs.name, imageId)}: cannot adopt: ${awsFailure("DescribeImages", err)}`, {
+      cause: err,
+    });
+  });
+  if (found.refusal === "not-found") {
+    throw new Error(
+      `${label(inputs.name, imageId)}: cannot adopt: no image ${imageId} in ${region}. Check adopt.imageId and region; nothing was changed.`,
+    );
+  }
+  if (found.refusal === "deregistered") {
+    throw new Error(
+      `${label(inputs.name, imageId)}: cannot adopt: image ${imageId} in ${region} is deregistered. Adopt an existing image; nothing was changed.`,
+    );
+  }
+  if (found.refusal === "not-owned") {
+    throw new Error(
+      `${label(inputs.name, imageId)}: cannot adopt: image ${imageId} is owned by account ${found.image?.OwnerId ?? "unknown"}, ` +
+        "not by the caller's account; only your own images can be managed (their storage would be deleted on destroy). " +
+        "Copy it with copyOf instead; nothing was changed.",
+    );
+  }
+  let image = found.image as Image;
+  if (image.State !== "available") {
+    try {
+      image = await waitForImageAvailable(ec2, imageId, deps.wait);
+    } catch (err) {
+      throw new Error(
+        `${label(image.Name, imageId)}: cannot adopt: ${errorMessage(err)}. Adopt it once it is available; nothing was changed.`,
+      );
+    }
+  }
+  const adopted: ManagedAmiInputs = { ...inputs, name: image.Name };
+  const storage = await ownedStorage(adopted, region, image, deps).catch((err: unknown) => {
+    throw new Error(
+      `${label(image.Name, imageId)}: cannot adopt: ${errorMessage(err)}; nothing was changed.`,
+      { cause: err },
+    );
+  });
+  try {
+    if (inputs.description !== undefined && inputs.description !== (image.Description ?? "")) {
+      await setImageDescription(ec2, imageId, inputs.description);
+    }
+    await tagResources(ec2, [imageId, ...storage.snapshotIds], inputs.tags);
+  } catch (err) {
+    const props: Record<string, unknown> = { ...outputsFor(adopted, region, image, storage) };
+    const provider = (rawInputs as { __provider?: unknown }).__provider;
+    if (provider !== undefined) props.__provider = provider;
+    throw new ManagedAmiPartialError(
+      `${label(image.Name, imageId)}: adopted, but setting its description/tags failed: ${errorMessage(err)}. Run \`pulumi up\` again.`,
+      imageId,
+      props,
+    );
+  }
+  return { id: imageId, outs: outputsFor(adopted, region, image, storage) };
+}

@@ -1,0 +1,143 @@
+/**
+ * `ManagedAmi`: a dynamic resource that owns an AMI and the storage behind it. Destroy (or a
+ * replacement) deregisters the image and deletes exactly its own EBS snapshots or S3 bundle.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ManagedAmiProvider } from "./provider";
+import type {
+  AdoptSource,
+  CopyOfSource,
+  FromInstanceSource,
+  FromManifestSource,
+  FromSnapshotsSource,
+  OwnedBundle,
+} from "./types";
+
+/** Arguments of a `ManagedAmi`. Exactly one source: `fromSnapshots`, `fromInstance`, `copyOf`, `fromManifest`, `adopt`. */
+export interface ManagedAmiArgs {
+  /**
+   * AMI name (3–128 chars of `A-Za-z0-9 ()[]./-'@_`); required except with `adopt`, where it is the
+   * image's own name. Changing it replaces the image (old one deleted first when the name is reused).
+   */
+  readonly name?: pulumi.Input<string>;
+  /** AMI description; default none. Updated in place; removing it leaves the current text on the AMI. */
+  readonly description?: pulumi.Input<string>;
+  /**
+   * Tags on the AMI and on every snapshot it owns (at most 50, no `aws:` keys); default none.
+   * Updated in place; destroy deletes the tagged snapshots along with the image.
+   */
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Region of the image; default the AWS SDK's resolution (`AWS_REGION`, profile). The resolved
+   * region is recorded and used by every later call, destroy included. Changing it replaces the image.
+   */
+  readonly region?: pulumi.Input<string>;
+  /**
+   * Register an EBS-backed image from existing snapshots (RegisterImage). The snapshots become owned:
+   * destroy deletes them (unless `deleteSnapshots: false` or another image uses them).
+   */
+  readonly fromSnapshots?: pulumi.Input<FromSnapshotsSource>;
+  /** Create an image from an instance (CreateImage). Destroy deletes the snapshots AWS made for it. */
+  readonly fromInstance?: pulumi.Input<FromInstanceSource>;
+  /**
+   * Copy an image from `sourceRegion` into this resource's region (CopyImage, idempotent ClientToken).
+   * Destroy deletes only the copy and its new snapshots, never the source.
+   */
+  readonly copyOf?: pulumi.Input<CopyOfSource>;
+  /**
+   * Register an instance-store image from an S3 bundle (`bucket/path/x.manifest.xml`). Destroy deletes
+   * the manifest and exactly the part keys it lists (unless `deleteBundle: false` or another image uses it).
+   */
+  readonly fromManifest?: pulumi.Input<FromManifestSource>;
+  /**
+   * Take over an existing AMI of your own account (e.g. built by Packer); foreign or missing images are
+   * refused and nothing is changed. From then on destroy deletes it and its storage like any other source.
+   */
+  readonly adopt?: pulumi.Input<AdoptSource>;
+  /** Delete the owned EBS snapshots on destroy; default true. `false` keeps every snapshot. */
+  readonly deleteSnapshots?: pulumi.Input<boolean>;
+  /** Delete the owned S3 manifest and parts on destroy; default true. `false` keeps the bundle. */
+  readonly deleteBundle?: pulumi.Input<boolean>;
+  /**
+   * On destroy, turn deregistration protection off first instead of failing; default false.
+   * A protection cooldown still fails the destroy, naming the time it lifts.
+   */
+  readonly disableDeregistrationProtection?: pulumi.Input<boolean>;
+}
+
+let provider: ManagedAmiProvider | undefined;
+
+/** One stateless provider for every resource, so Pulumi serializes it once (it caches per object). */
+function sharedProvider(): ManagedAmiProvider {
+  provider ??= new ManagedAmiProvider();
+  return provider;
+}
+
+/** An AMI together with the storage behind it; see `ManagedAmiArgs` for what destroy deletes. */
+export class ManagedAmi extends pulumi.dynamic.Resource {
+  /** The AMI id (also the resource id). */
+  declare public readonly imageId: pulumi.Output<string>;
+  /** The region the image lives in (resolved at create time). */
+  declare public readonly region: pulumi.Output<string>;
+  /** The account that owns the image. */
+  declare public readonly ownerId: pulumi.Output<string>;
+  /** `available`, …, or `deregistered` when the image is gone but owned storage remains for destroy. */
+  declare public readonly state: pulumi.Output<string>;
+  /** `ebs` or `instance-store`. */
+  declare public readonly rootDeviceType: pulumi.Output<"ebs" | "instance-store">;
+  /** The EBS snapshots this resource owns and deletes on destroy (recorded at create/adopt time). */
+  declare public readonly snapshotIds: pulumi.Output<string[]>;
+  /** The S3 bundle this resource owns and deletes on destroy (instance-store images only). */
+  declare public readonly bundle: pulumi.Output<OwnedBundle | undefined>;
+  /** When AWS created the image (ISO 8601). */
+  declare public readonly creationDate: pulumi.Output<string | undefined>;
+  /** `x86_64`, `arm64`, … */
+  declare public readonly architecture: pulumi.Output<string | undefined>;
+  /** The AMI name (for `adopt`, the image's own name). */
+  declare public readonly name: pulumi.Output<string>;
+  declare public readonly description: pulumi.Output<string | undefined>;
+  declare public readonly tags: pulumi.Output<Record<string, string> | undefined>;
+  declare public readonly fromSnapshots: pulumi.Output<FromSnapshotsSource | undefined>;
+  declare public readonly fromInstance: pulumi.Output<FromInstanceSource | undefined>;
+  declare public readonly copyOf: pulumi.Output<CopyOfSource | undefined>;
+  declare public readonly fromManifest: pulumi.Output<FromManifestSource | undefined>;
+  declare public readonly adopt: pulumi.Output<AdoptSource | undefined>;
+  declare public readonly deleteSnapshots: pulumi.Output<boolean | undefined>;
+  declare public readonly deleteBundle: pulumi.Output<boolean | undefined>;
+  declare public readonly disableDeregistrationProtection: pulumi.Output<boolean | undefined>;
+
+  /** Creates (or adopts) an AMI managed together with its storage. */
+  constructor(name: string, args: ManagedAmiArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      sharedProvider(),
+      name,
+      {
+        // Every input and output is listed so each becomes an Output property, set or not.
+        name: undefined,
+        description: undefined,
+        tags: undefined,
+        region: undefined,
+        fromSnapshots: undefined,
+        fromInstance: undefined,
+        copyOf: undefined,
+        fromManifest: undefined,
+        adopt: undefined,
+        deleteSnapshots: undefined,
+        deleteBundle: undefined,
+        disableDeregistrationProtection: undefined,
+        ...args,
+        imageId: undefined,
+        ownerId: undefined,
+        state: undefined,
+        rootDeviceType: undefined,
+        snapshotIds: undefined,
+        bundle: undefined,
+        creationDate: undefined,
+        architecture: undefined,
+      },
+      opts,
+      "managed-ami",
+      "ManagedAmi",
+    );
+  }
+}
