@@ -35,7 +35,7 @@ import {
 import { describeImage, snapshotIdsOf } from "./aws/images";
 import { resolveRegion } from "./aws/region";
 import { checkInputs } from "./check";
-import { tagResources } from "./aws/tags";
+import { ownedSnapshotTags, tagResources } from "./aws/tags";
 import { ManagedAmiInputs, ManagedAmiOutputs, OwnedBundle } from "./types";
 
 /** What the provider's create/read/update need from the outside world; tests substitute clients. */
@@ -147,7 +147,7 @@ export async function createManagedAmi(
       }
     }
     const storage = await ownedStorage(inputs, region, image, deps);
-    await tagResources(ec2, storage.snapshotIds, inputs.tags);
+    await tagResources(ec2, storage.snapshotIds, ownedSnapshotTags(inputs.tags, imageId));
     return { id: imageId, outs: outputsFor(inputs, region, image, storage) };
   } catch (err) {
     throw await partialError(rawInputs, inputs, region, imageId, err, deps);
@@ -360,7 +360,8 @@ async function adoptImage(
     if (inputs.description !== undefined && inputs.description !== (image.Description ?? "")) {
       await setImageDescription(ec2, imageId, inputs.description);
     }
-    await tagResources(ec2, [imageId, ...storage.snapshotIds], inputs.tags);
+    await tagResources(ec2, [imageId], inputs.tags);
+    await tagResources(ec2, storage.snapshotIds, ownedSnapshotTags(inputs.tags, imageId));
   } catch (err) {
     const props: Record<string, unknown> = { ...outputsFor(adopted, region, image, storage) };
     const provider = (rawInputs as { __provider?: unknown }).__provider;

@@ -6,6 +6,26 @@ import { CreateTagsCommand, DeleteTagsCommand, EC2Client, Tag, TagSpecification 
 
 type Ec2 = Pick<EC2Client, "send">;
 
+/**
+ * The tag a `ManagedAmi` puts on every snapshot it owns: key `managed-ami:image-id`, value the AMI id.
+ * `managed-ami audit` reads it to attribute a snapshot whose image is gone.
+ */
+export const MANAGED_AMI_IMAGE_TAG = "managed-ami:image-id";
+
+/** AWS's limit of tags per resource. */
+const MAX_TAGS = 50;
+
+/**
+ * The tags for the snapshots an image owns: the user's tags plus the ownership tag, which is left
+ * out when the user's tags already use all 50 places (user tags win; the audit then falls back to
+ * the snapshot's description).
+ */
+export function ownedSnapshotTags(tags: Record<string, string> | undefined, imageId: string): Record<string, string> {
+  const user = tags ?? {};
+  if (MANAGED_AMI_IMAGE_TAG in user || Object.keys(user).length >= MAX_TAGS) return { ...user };
+  return { ...user, [MANAGED_AMI_IMAGE_TAG]: imageId };
+}
+
 /** A plain tag map as SDK `Tag`s, in key order; an empty or missing map gives `[]`. */
 export function toSdkTags(tags: Record<string, string> | undefined): Tag[] {
   return Object.keys(tags ?? {})

@@ -9,6 +9,7 @@ import {
   waitForImageAvailable,
 } from "../../provider/aws/imageSources";
 import { ec2Client } from "../../provider/aws/clients";
+import { MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import { createManagedAmi, ManagedAmiPartialError } from "../../provider/create";
 import {
   ACCESS_KEY,
@@ -81,8 +82,9 @@ describe("provider create", () => {
       assert.ok(outs.creationDate);
       assert.deepEqual(outs.snapshotIds, [root, data]);
       assert.equal(outs.bundle, undefined);
+      // Owned snapshots carry the user's tags plus the ownership tag the audit reads.
       for (const s of await snapshots(env, [root, data]))
-        assert.deepEqual(tagMap(s.Tags), { team: "core", env: "test" });
+        assert.deepEqual(tagMap(s.Tags), { team: "core", env: "test", [MANAGED_AMI_IMAGE_TAG]: id });
     });
   });
 

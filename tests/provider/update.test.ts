@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createManagedAmi } from "../../provider/create";
 import { updateManagedAmi } from "../../provider/update";
+import { MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import { ManagedAmiInputs, ManagedAmiOutputs } from "../../provider/types";
 import {
   describe as describeImage,
@@ -43,7 +44,7 @@ describe("provider update", () => {
     assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), next);
     const snaps = await snapshots(env, outs.snapshotIds);
     assert.equal(snaps.length, outs.snapshotIds.length);
-    for (const s of snaps) assert.deepEqual(tagMap(s.Tags), next);
+    for (const s of snaps) assert.deepEqual(tagMap(s.Tags), { ...next, [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
     assert.deepEqual(result.outs?.tags, next);
   });
 
@@ -52,7 +53,9 @@ describe("provider update", () => {
     const { tags: _dropped, ...rest } = inputs;
     const result = await updateManagedAmi(outs.imageId, outs, rest, env.deps());
     assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), {});
-    for (const s of await snapshots(env, outs.snapshotIds)) assert.deepEqual(tagMap(s.Tags), {});
+    // The user's tags are gone; the ownership tag (not a user tag) stays.
+    for (const s of await snapshots(env, outs.snapshotIds))
+      assert.deepEqual(tagMap(s.Tags), { [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
     assert.equal(result.outs?.tags, undefined);
   });
 

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { diffTags, fromSdkTags, tagSpecifications, toSdkTags } from "../../../provider/aws/tags";
+import {
+  diffTags,
+  fromSdkTags,
+  MANAGED_AMI_IMAGE_TAG as KEY,
+  ownedSnapshotTags,
+  tagSpecifications,
+  toSdkTags,
+} from "../../../provider/aws/tags";
 
 describe("provider/aws/tags", () => {
   const cases: {
@@ -52,5 +59,16 @@ describe("provider/aws/tags", () => {
     ]);
     assert.equal(tagSpecifications({}, ["image"]), undefined);
     assert.equal(tagSpecifications(undefined, ["image"]), undefined);
+  });
+});
+
+describe("ownedSnapshotTags", () => {
+  it("adds the ownership tag to the user's tags", () => {
+    assert.deepEqual(ownedSnapshotTags({ team: "web" }, "ami-12345678"), { team: "web", [KEY]: "ami-12345678" });
+    assert.deepEqual(ownedSnapshotTags(undefined, "ami-12345678"), { [KEY]: "ami-12345678" });
+  });
+  it("leaves it out when the user's 50 tags fill AWS's limit", () => {
+    const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, "v"]));
+    assert.deepEqual(ownedSnapshotTags(fifty, "ami-12345678"), fifty);
   });
 });
