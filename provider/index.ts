@@ -1,4 +1,4 @@
 // Public API of pulumi-managed-ami.
 export * from "./types";
-export { ManagedAmi, type ManagedAmiArgs } from "./managedAmi";
+export { ManagedAmi, type ManagedAmiArgs, type NestedInput } from "./managedAmi";
 export { ManagedAmiProvider } from "./provider";

@@ -13,6 +13,16 @@ import type {
   OwnedBundle,
 } from "./types";
 
+/**
+ * `T` with every nested field and array item also accepting a `pulumi.Input`, so a source can name
+ * other resources' outputs directly: `fromInstance: { instanceId: instance.id }`.
+ */
+export type NestedInput<T> = T extends readonly (infer U)[]
+  ? pulumi.Input<NestedInput<U>>[]
+  : T extends object
+    ? { [K in keyof T]: pulumi.Input<NestedInput<T[K]>> }
+    : T;
+
 /** Arguments of a `ManagedAmi`. Exactly one source: `fromSnapshots`, `fromInstance`, `copyOf`, `fromManifest`, `adopt`. */
 export interface ManagedAmiArgs {
   /**
@@ -36,24 +46,24 @@ export interface ManagedAmiArgs {
    * Register an EBS-backed image from existing snapshots (RegisterImage). The snapshots become owned:
    * destroy deletes them (unless `deleteSnapshots: false` or another image uses them).
    */
-  readonly fromSnapshots?: pulumi.Input<FromSnapshotsSource>;
+  readonly fromSnapshots?: pulumi.Input<NestedInput<FromSnapshotsSource>>;
   /** Create an image from an instance (CreateImage). Destroy deletes the snapshots AWS made for it. */
-  readonly fromInstance?: pulumi.Input<FromInstanceSource>;
+  readonly fromInstance?: pulumi.Input<NestedInput<FromInstanceSource>>;
   /**
    * Copy an image from `sourceRegion` into this resource's region (CopyImage, idempotent ClientToken).
    * Destroy deletes only the copy and its new snapshots, never the source.
    */
-  readonly copyOf?: pulumi.Input<CopyOfSource>;
+  readonly copyOf?: pulumi.Input<NestedInput<CopyOfSource>>;
   /**
    * Register an instance-store image from an S3 bundle (`bucket/path/x.manifest.xml`). Destroy deletes
    * the manifest and exactly the part keys it lists (unless `deleteBundle: false` or another image uses it).
    */
-  readonly fromManifest?: pulumi.Input<FromManifestSource>;
+  readonly fromManifest?: pulumi.Input<NestedInput<FromManifestSource>>;
   /**
    * Take over an existing AMI of your own account (e.g. built by Packer); foreign or missing images are
    * refused and nothing is changed. From then on destroy deletes it and its storage like any other source.
    */
-  readonly adopt?: pulumi.Input<AdoptSource>;
+  readonly adopt?: pulumi.Input<NestedInput<AdoptSource>>;
   /** Delete the owned EBS snapshots on destroy; default true. `false` keeps every snapshot. */
   readonly deleteSnapshots?: pulumi.Input<boolean>;
   /** Delete the owned S3 manifest and parts on destroy; default true. `false` keeps the bundle. */

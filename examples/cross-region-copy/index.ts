@@ -17,7 +17,7 @@ const builder = new aws.ec2.Instance("builder", { ami: al2023.id, instanceType: 
 
 const source = new ManagedAmi("source", {
   name: `managed-ami-copy-source-${stack}`,
-  fromInstance: pulumi.output({ instanceId: builder.id }),
+  fromInstance: { instanceId: builder.id },
 });
 
 // The copy lives in `copyRegion`; CopyImage is idempotent (a stable ClientToken), so a retried
@@ -25,7 +25,7 @@ const source = new ManagedAmi("source", {
 const copy = new ManagedAmi("copy", {
   name: `managed-ami-copy-${stack}`,
   region: copyRegion,
-  copyOf: pulumi.output({ sourceImageId: source.imageId, sourceRegion: source.region, encrypted: true }),
+  copyOf: { sourceImageId: source.imageId, sourceRegion: source.region, encrypted: true },
   tags: { CopiedFrom: source.imageId },
 });
 

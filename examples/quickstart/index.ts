@@ -23,7 +23,7 @@ const builder = new aws.ec2.Instance("builder", {
 const image = new ManagedAmi("web", {
   name: `managed-ami-quickstart-${stack}`,
   description: "Web server image (pulumi-managed-ami quick start)",
-  fromInstance: pulumi.output({ instanceId: builder.id }),
+  fromInstance: { instanceId: builder.id },
   tags: { Project: "managed-ami-quickstart", Stack: stack },
 });
 

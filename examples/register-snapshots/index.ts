@@ -19,12 +19,12 @@ const image = new ManagedAmi("registered", {
   name: `managed-ami-registered-${stack}`,
   // The `root` Snapshot resource owns (and deletes) the snapshot; see policy `snapshot-single-owner`.
   deleteSnapshots: false,
-  fromSnapshots: pulumi.output({
+  fromSnapshots: {
     rootDeviceName: "/dev/xvda",
     blockDeviceMappings: [{ deviceName: "/dev/xvda", snapshotId: root.id, volumeType: "gp3" }],
     architecture: "x86_64",
     bootMode: "uefi-preferred",
-  }),
+  },
 });
 
 export const snapshotId = root.id;

@@ -13,7 +13,7 @@ export interface RetryOptions {
   budgetMs?: number;
   /** First backoff ceiling; default 200 ms (throttling: 500 ms), env `MANAGED_AMI_RETRY_BASE_MS`. */
   baseDelayMs?: number;
-  /** Largest single backoff ceiling; default 20000 ms, env `MANAGED_AMI_RETRY_MAX_DELAY_MS`. */
+  /** Largest single backoff ceiling; default 5000 ms (measured in bench/: a 20 s cap left the last throttled deletes up to 20 s late), env `MANAGED_AMI_RETRY_MAX_DELAY_MS`. */
   maxDelayMs?: number;
   /** Random source in [0, 1); default Math.random (tests may pin it). */
   random?: () => number;
@@ -69,7 +69,7 @@ export class BudgetRetryStrategy {
   constructor(options: RetryOptions = {}) {
     this.budgetMs = options.budgetMs ?? envNumber("MANAGED_AMI_RETRY_BUDGET_MS") ?? 300_000;
     this.baseDelayMs = options.baseDelayMs ?? envNumber("MANAGED_AMI_RETRY_BASE_MS") ?? 200;
-    this.maxDelayMs = options.maxDelayMs ?? envNumber("MANAGED_AMI_RETRY_MAX_DELAY_MS") ?? 20_000;
+    this.maxDelayMs = options.maxDelayMs ?? envNumber("MANAGED_AMI_RETRY_MAX_DELAY_MS") ?? 5_000;
     this.random = options.random ?? Math.random;
   }
 
