@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CreateImageCommand } from "@aws-sdk/client-ec2";
 import { ManagedAmiProvider } from "../../provider/provider";
 import { ManagedAmiOutputs } from "../../provider/types";
+import { MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import {
   describe as describeImage,
   launchInstance,
@@ -90,7 +91,8 @@ describe("ManagedAmiProvider", () => {
       fromInstance: { instanceId },
     });
     assert.deepEqual(updated.outs?.tags, { a: "2" });
-    for (const s of await snapshots(env, outs.snapshotIds)) assert.deepEqual(tagMap(s.Tags), { a: "2" });
+    for (const s of await snapshots(env, outs.snapshotIds))
+      assert.deepEqual(tagMap(s.Tags), { a: "2", [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
 
     await provider.delete(created.id, updated.outs as ManagedAmiOutputs);
     const image = await describeImage(env, created.id);
