@@ -96,21 +96,9 @@ export class LocalEngine {
         return { op: "replace", rpcs: rpcs(), state };
       }
       // Create-before-delete: the new resource exists before the old one is deleted.
-      const created = await this.host
-        .create(urn, checked)
-        .catch((err) => this.recordInitFailure(err, urn, type, name, checked));
-      this.journal.push(`Create ${urn}`);
+      const state = await this.create(urn, type, name, checked);
       await this.host.delete(old.id, urn, old.outputs, old.inputs);
       this.journal.push(`Delete ${urn}`);
-      const state: ResourceState = {
-        urn,
-        type,
-        name,
-        id: created.id,
-        inputs: checked,
-        outputs: created.properties,
-      };
-      this.resources.set(urn, state);
       return { op: "replace", rpcs: rpcs(), state };
     }
     if (!changed) return { op: "same", rpcs: rpcs(), state: old };

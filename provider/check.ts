@@ -5,7 +5,7 @@
  */
 import type { CheckResult } from "@pulumi/pulumi/dynamic";
 import { planReplacement } from "./diff";
-import { ManagedAmiInputs, SOURCE_KEYS, SourceKey } from "./types";
+import { COMPUTED_OUTPUT_KEYS, ManagedAmiInputs, SOURCE_KEYS, SourceKey } from "./types";
 import { FLAG_DEFAULTS } from "./validation/defaults";
 import { Failures, show, typeName } from "./validation/failures";
 import { closestKey, optionalBoolean } from "./validation/fields";
@@ -25,16 +25,7 @@ export const INPUT_PROPERTIES: readonly string[] = [
   ...Object.keys(FLAG_DEFAULTS),
 ];
 /** Outputs a program might pass by mistake. */
-const OUTPUT_ONLY = [
-  "imageId",
-  "ownerId",
-  "state",
-  "rootDeviceType",
-  "snapshotIds",
-  "bundle",
-  "creationDate",
-  "architecture",
-];
+const OUTPUT_ONLY: readonly string[] = COMPUTED_OUTPUT_KEYS;
 const ONE_OF = "fromSnapshots, fromInstance, copyOf, fromManifest or adopt";
 
 /** Validates `news` (`olds`: the previous inputs, `{}` on create). Returns `news` unchanged and the failures. */

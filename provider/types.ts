@@ -111,6 +111,18 @@ export interface ManagedAmiOutputs extends ManagedAmiInputs {
   architecture?: string;
 }
 
+/** The outputs read from AWS (not inputs): what a program must not pass and an update must keep. */
+export const COMPUTED_OUTPUT_KEYS = [
+  "imageId",
+  "ownerId",
+  "state",
+  "rootDeviceType",
+  "snapshotIds",
+  "bundle",
+  "creationDate",
+  "architecture",
+] as const;
+
 /** The five mutually exclusive sources, in the order they are documented. */
 export const SOURCE_KEYS = ["fromSnapshots", "fromInstance", "copyOf", "fromManifest", "adopt"] as const;
 export type SourceKey = (typeof SOURCE_KEYS)[number];

@@ -10,20 +10,10 @@ import { setImageDescription, waitForImageAvailable } from "./aws/imageSources";
 import { snapshotIdsOf } from "./aws/images";
 import { diffTags, tagResources, untagResources } from "./aws/tags";
 import { ProviderDeps, defaultDeps, dropUndefined, label, withoutProvider } from "./create";
-import { ManagedAmiInputs, ManagedAmiOutputs } from "./types";
+import { COMPUTED_OUTPUT_KEYS, ManagedAmiInputs, ManagedAmiOutputs } from "./types";
 
 /** The fields AWS or create computed; an update keeps them and takes every input from `news`. */
-const COMPUTED = [
-  "imageId",
-  "region",
-  "ownerId",
-  "state",
-  "rootDeviceType",
-  "snapshotIds",
-  "bundle",
-  "creationDate",
-  "architecture",
-] as const;
+const COMPUTED = [...COMPUTED_OUTPUT_KEYS, "region"] as const;
 
 /** Applies the in-place changes from `olds` (state) to `news` (inputs) and returns the new outputs. */
 export async function updateManagedAmi(

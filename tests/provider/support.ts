@@ -17,6 +17,7 @@ import { seedBundle, SeededBundle } from "../../local-aws/s3/manifest";
 import type { S3Store } from "../../local-aws/s3/store";
 import { ec2Client, s3Client } from "../../provider/aws/clients";
 import { ProviderDeps } from "../../provider/create";
+import { AWS_ENV_KEYS, MANAGED_AMI_ENV_KEYS, replaceEnv } from "../support/env";
 
 export const REGION = "us-east-1";
 export const OTHER_REGION = "us-west-2";
@@ -24,21 +25,6 @@ export const ACCESS_KEY = "AKIAMANAGEDAMITEST01";
 export const FOREIGN_KEY = "AKIAFOREIGNACCOUNT01";
 /** A unique secret: tests assert it never appears in serialized state. */
 export const SECRET_KEY = "managed-ami-test-secret-3f9c1e7a5b";
-
-const ENV_KEYS = [
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_REGION",
-  "AWS_DEFAULT_REGION",
-  "AWS_PROFILE",
-  "AWS_ENDPOINT_URL",
-  "AWS_ENDPOINT_URL_EC2",
-  "AWS_ENDPOINT_URL_S3",
-  "MANAGED_AMI_RETRY_BUDGET_MS",
-  "MANAGED_AMI_WAIT_POLL_MS",
-  "MANAGED_AMI_WAIT_TIMEOUT_MS",
-];
 
 /** The per-suite handle: the endpoint plus clients and provider deps bound to it. */
 export interface Env {
@@ -59,13 +45,11 @@ export const MUTATING =
 
 /** Registers before/after hooks that start a local endpoint and point the SDK environment at it. */
 export function useLocalAws(options: LocalAwsOptions = {}): Env {
-  const saved: Record<string, string | undefined> = {};
   const env = {} as Env;
+  let restoreEnv = () => {};
   before(async () => {
     env.aws = await startLocalAws({ timeScale: 0.001, ...options });
-    for (const k of ENV_KEYS) saved[k] = process.env[k];
-    for (const k of ENV_KEYS) delete process.env[k];
-    Object.assign(process.env, {
+    restoreEnv = replaceEnv([...AWS_ENV_KEYS, ...MANAGED_AMI_ENV_KEYS], {
       AWS_ACCESS_KEY_ID: ACCESS_KEY,
       AWS_SECRET_ACCESS_KEY: SECRET_KEY,
       AWS_REGION: REGION,
@@ -77,10 +61,7 @@ export function useLocalAws(options: LocalAwsOptions = {}): Env {
     env.accountId = env.aws.state.accountIdFor(ACCESS_KEY);
   });
   after(async () => {
-    for (const k of ENV_KEYS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
+    restoreEnv();
     await env.aws?.stop();
   });
   env.ec2 = (region = REGION, accessKeyId) => {

@@ -7,29 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from "../../local-aws";
 import { seedBundle, type SeededBundle } from "../../local-aws/s3/manifest";
 import { ManagedAmiProvider } from "../../provider/provider";
+import { AWS_ENV_KEYS, MANAGED_AMI_ENV_KEYS, replaceEnv } from "../support/env";
 
 export const ACCESS_KEY = "AKIARELIABILITYTEST1";
 /** Unique values: the secrets tests assert they never reach state or the serialized provider. */
 export const SECRET_KEY = "reliability-secret-5d1f0c9e7a3b42";
 export const SESSION_TOKEN = "reliability-session-token-8e6b2a417c";
-
-/** Environment the suite owns (saved before, restored after). */
-const ENV_KEYS = [
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_REGION",
-  "AWS_DEFAULT_REGION",
-  "AWS_PROFILE",
-  "AWS_ENDPOINT_URL",
-  "AWS_ENDPOINT_URL_EC2",
-  "AWS_ENDPOINT_URL_S3",
-  "MANAGED_AMI_RETRY_BUDGET_MS",
-  "MANAGED_AMI_RETRY_BASE_MS",
-  "MANAGED_AMI_RETRY_MAX_DELAY_MS",
-  "MANAGED_AMI_WAIT_POLL_MS",
-  "MANAGED_AMI_WAIT_TIMEOUT_MS",
-] as const;
 
 export const DEFAULT_REGION = "us-east-1";
 
@@ -57,15 +40,13 @@ export interface Endpoint {
  * retry/wait tuning) at it, capture pulumi.log.warn; restore everything afterwards.
  */
 export function useEndpoint(options: LocalAwsOptions = {}, env: Record<string, string> = {}): Endpoint {
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv = () => {};
   const handle = { warnings: [] as string[], provider: new ManagedAmiProvider() } as Endpoint;
   const clients = new Map<string, EC2Client | S3Client>();
   const originalWarn = pulumi.log.warn;
   before(async () => {
     handle.aws = await startLocalAws({ timeScale: 0.001, imageAvailableAfterMs: 0, ...options });
-    for (const k of ENV_KEYS) saved[k] = process.env[k];
-    for (const k of ENV_KEYS) delete process.env[k];
-    Object.assign(process.env, {
+    restoreEnv = replaceEnv([...AWS_ENV_KEYS, ...MANAGED_AMI_ENV_KEYS], {
       AWS_ACCESS_KEY_ID: ACCESS_KEY,
       AWS_SECRET_ACCESS_KEY: SECRET_KEY,
       AWS_REGION: DEFAULT_REGION,
@@ -81,10 +62,7 @@ export function useEndpoint(options: LocalAwsOptions = {}, env: Record<string, s
   });
   after(async () => {
     (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
-    for (const k of ENV_KEYS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
+    restoreEnv();
     for (const c of clients.values()) c.destroy();
     await handle.aws?.stop();
   });

@@ -12,24 +12,13 @@
 import { CreateImageCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from "../../local-aws";
+import { AWS_ENV_KEYS, replaceEnv } from "./env";
 
 export const TEST_REGION = "us-east-1";
 /** The default test credentials (any key works; each key id is its own account). */
 export const TEST_CREDENTIALS = { accessKeyId: "AKIALOCALAWSEXAMPLE", secretAccessKey: "local-aws-secret" };
 /** A second caller, i.e. a different AWS account, for isolation tests. */
 export const OTHER_CREDENTIALS = { accessKeyId: "AKIALOCALAWSOTHER01", secretAccessKey: "local-aws-secret" };
-
-const ENV_KEYS = [
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_REGION",
-  "AWS_DEFAULT_REGION",
-  "AWS_ENDPOINT_URL",
-  "AWS_ENDPOINT_URL_EC2",
-  "AWS_ENDPOINT_URL_S3",
-  "AWS_PROFILE",
-] as const;
 
 export interface LocalAwsHandle {
   /** The running endpoint (throws outside the hooks). */
@@ -42,26 +31,22 @@ export interface LocalAwsHandle {
  */
 export function withLocalAws(opts: LocalAwsOptions & { resetEachTest?: boolean } = {}): LocalAwsHandle {
   let current: LocalAws | undefined;
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv = () => {};
   before(async () => {
     current = await startLocalAws(opts);
-    for (const k of ENV_KEYS) saved[k] = process.env[k];
-    for (const k of ["AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"])
-      delete process.env[k];
-    process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
-    process.env.AWS_REGION = TEST_REGION;
-    process.env.AWS_ENDPOINT_URL_EC2 = current.endpoint;
-    process.env.AWS_ENDPOINT_URL_S3 = current.endpoint;
+    restoreEnv = replaceEnv(AWS_ENV_KEYS, {
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_REGION: TEST_REGION,
+      AWS_ENDPOINT_URL_EC2: current.endpoint,
+      AWS_ENDPOINT_URL_S3: current.endpoint,
+    });
   });
   if (opts.resetEachTest ?? true) {
     beforeEach(() => current?.reset());
   }
   after(async () => {
-    for (const k of ENV_KEYS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
+    restoreEnv();
     await current?.stop();
     current = undefined;
   });
