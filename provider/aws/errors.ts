@@ -116,3 +116,15 @@ export const isNoSuchBucket = is("NoSuchBucket");
 
 /** RegisterImage/CreateImage/CopyImage: an image with this name already exists in the region and account. */
 export const isDuplicateImageName = is("InvalidAMIName.Duplicate");
+
+/**
+ * The endpoint does not serve STS: it answers STS as an unknown action, or nothing listens where STS
+ * would be. Only the account check treats these as "skip"; every other call reports them.
+ */
+export function isStsUnavailable(err: unknown): boolean {
+  const code = errorCode(err);
+  if (["InvalidAction", "UnknownOperation", "UnknownOperationException", "InvalidQueryParameter"].includes(code)) return true;
+  if (httpStatus(err) === 404 || httpStatus(err) === 501) return true;
+  const sysCode = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof sysCode === "string" && ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"].includes(sysCode);
+}

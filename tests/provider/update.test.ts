@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createManagedAmi } from "../../provider/create";
 import { updateManagedAmi } from "../../provider/update";
-import { MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
+import { CREATE_TOKEN_TAG, MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import { ManagedAmiInputs, ManagedAmiOutputs } from "../../provider/types";
 import {
   describe as describeImage,
@@ -41,10 +41,12 @@ describe("provider update", () => {
     const { inputs, outs } = await created("upd-tags", { tags: { keep: "1", change: "old", drop: "x" } });
     const next = { keep: "1", change: "new", add: "y" };
     const result = await updateManagedAmi(outs.imageId, outs, { ...inputs, tags: next }, env.deps());
-    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), next);
+    const token = { [CREATE_TOKEN_TAG]: outs.createToken };
+    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), { ...next, ...token });
     const snaps = await snapshots(env, outs.snapshotIds);
     assert.equal(snaps.length, outs.snapshotIds.length);
-    for (const s of snaps) assert.deepEqual(tagMap(s.Tags), { ...next, [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
+    for (const s of snaps)
+      assert.deepEqual(tagMap(s.Tags), { ...next, ...token, [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
     assert.deepEqual(result.outs?.tags, next);
   });
 
@@ -52,10 +54,11 @@ describe("provider update", () => {
     const { inputs, outs } = await created("upd-untag", { tags: { a: "1" } });
     const { tags: _dropped, ...rest } = inputs;
     const result = await updateManagedAmi(outs.imageId, outs, rest, env.deps());
-    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), {});
-    // The user's tags are gone; the ownership tag (not a user tag) stays.
+    const token = { [CREATE_TOKEN_TAG]: outs.createToken };
+    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), token);
+    // The user's tags are gone; the bookkeeping tags (not user tags) stay.
     for (const s of await snapshots(env, outs.snapshotIds))
-      assert.deepEqual(tagMap(s.Tags), { [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
+      assert.deepEqual(tagMap(s.Tags), { ...token, [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
     assert.equal(result.outs?.tags, undefined);
   });
 
