@@ -68,11 +68,7 @@ export class StorageDeleteError extends Error {
  * `InvalidSnapshot.InUse` with no visible user (our deregistration settling) is retried with
  * backoff for `inUseTimeoutMs`. Locks, missing permissions and time-outs throw `StorageDeleteError`.
  */
-export async function deleteSnapshotSafely(
-  ec2: Ec2,
-  snapshotId: string,
-  opts: SafeDeleteOptions = {},
-): Promise<SnapshotOutcome> {
+export async function deleteSnapshotSafely(ec2: Ec2, snapshotId: string, opts: SafeDeleteOptions = {}): Promise<SnapshotOutcome> {
   const clock = opts.clock ?? realClock;
   const ignore = opts.ignoreImageIds ?? [];
   const deadline = clock.now() + (opts.inUseTimeoutMs ?? DEFAULT_IN_USE_TIMEOUT_MS);
@@ -132,20 +128,11 @@ export async function deleteBundleSafely(
   const usedBy = await imagesUsingManifest(ec2, location, opts.ignoreImageIds ?? []).catch((err: unknown) => {
     throw explainFailure(`s3://${location}`, "DescribeImages", err);
   });
-  if (usedBy.length > 0)
-    return {
-      bucket: bundle.bucket,
-      manifestKey: bundle.manifestKey,
-      outcome: "in-use",
-      deletedKeys: [],
-      usedBy,
-    };
+  if (usedBy.length > 0) return { bucket: bundle.bucket, manifestKey: bundle.manifestKey, outcome: "in-use", deletedKeys: [], usedBy };
   const { deleted, failed } = await deleteKeys(s3, bundle.bucket, bundleKeys(bundle));
   if (failed.length > 0) {
     const errors = failed.map((f) => keyFailure(bundle.bucket, f));
-    throw errors.length === 1
-      ? errors[0]
-      : new AggregateError(errors, errors.map((e) => e.message).join("\n"));
+    throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map((e) => e.message).join("\n"));
   }
   return { bucket: bundle.bucket, manifestKey: bundle.manifestKey, outcome: "deleted", deletedKeys: deleted };
 }
@@ -153,19 +140,11 @@ export async function deleteBundleSafely(
 function keyFailure(bucket: string, failure: KeyFailure): StorageDeleteError {
   const target = `s3://${bucket}/${failure.key}`;
   if (failure.code === "AccessDenied") {
-    return new StorageDeleteError(
-      target,
-      "access-denied",
-      `access denied (${failure.message || "AccessDenied"})`,
-      `Grant s3:DeleteObject on arn:aws:s3:::${bucket}/* to the identity running destroy, then run destroy again`,
-    );
+    return new StorageDeleteError(target, "access-denied", `access denied (${failure.message || "AccessDenied"})`,
+      `Grant s3:DeleteObject on arn:aws:s3:::${bucket}/* to the identity running destroy, then run destroy again`);
   }
-  return new StorageDeleteError(
-    target,
-    "error",
-    `DeleteObjects failed for this key (${failure.code}${failure.message ? `: ${failure.message}` : ""})`,
-    "Fix the cause, then run destroy again (it resumes)",
-  );
+  return new StorageDeleteError(target, "error", `DeleteObjects failed for this key (${failure.code}${failure.message ? `: ${failure.message}` : ""})`,
+    "Fix the cause, then run destroy again (it resumes)");
 }
 
 /** Turn an AWS error from `action` on `target` into a StorageDeleteError with a cause and a fix. */
@@ -174,37 +153,20 @@ export function explainFailure(target: string, action: string, err: unknown): St
   const code = errorCode(err) || "Error";
   const text = errorMessage(err);
   if (isSnapshotLocked(err)) {
-    return new StorageDeleteError(
-      target,
-      "locked",
-      `it is locked by EBS snapshot lock (${code}${text ? `: ${text}` : ""})`,
+    return new StorageDeleteError(target, "locked", `it is locked by EBS snapshot lock (${code}${text ? `: ${text}` : ""})`,
       "Unlock it (aws ec2 unlock-snapshot, possible for governance mode or during a compliance cooling-off period) or wait for the lock to expire, then run destroy again; or set deleteSnapshots: false to leave it",
-      { cause: err },
-    );
+      { cause: err });
   }
   if (isAccessDenied(err)) {
-    return new StorageDeleteError(
-      target,
-      "access-denied",
-      `${action} was denied (${code}${text ? `: ${text}` : ""})`,
-      `Grant ec2:${action} to the identity running destroy, then run destroy again`,
-      { cause: err },
-    );
+    return new StorageDeleteError(target, "access-denied", `${action} was denied (${code}${text ? `: ${text}` : ""})`,
+      `Grant ec2:${action} to the identity running destroy, then run destroy again`, { cause: err });
   }
   if (isThrottling(err) || isTransient(err)) {
-    return new StorageDeleteError(
-      target,
-      isThrottling(err) ? "throttled" : "timeout",
+    return new StorageDeleteError(target, isThrottling(err) ? "throttled" : "timeout",
       `${action} kept failing with ${code} for the whole retry budget`,
       "Run destroy again (it resumes); with many resources use a lower --parallel or raise MANAGED_AMI_RETRY_BUDGET_MS",
-      { cause: err },
-    );
+      { cause: err });
   }
-  return new StorageDeleteError(
-    target,
-    "error",
-    `${action} failed (${code}${text ? `: ${text}` : ""})`,
-    "Fix the cause, then run destroy again (it resumes)",
-    { cause: err },
-  );
+  return new StorageDeleteError(target, "error", `${action} failed (${code}${text ? `: ${text}` : ""})`,
+    "Fix the cause, then run destroy again (it resumes)", { cause: err });
 }

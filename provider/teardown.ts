@@ -7,14 +7,7 @@ import type { Image } from "@aws-sdk/client-ec2";
 import type { ManagedAmiOutputs } from "./types";
 import { bundleKeys, existingKeys, type S3 } from "./aws/bundles";
 import { ec2Client, s3Client } from "./aws/clients";
-import {
-  errorCode,
-  errorMessage,
-  isAccessDenied,
-  isDeregistrationProtected,
-  isThrottling,
-  isTransient,
-} from "./aws/errors";
+import { errorCode, errorMessage, isAccessDenied, isDeregistrationProtected, isThrottling, isTransient } from "./aws/errors";
 import {
   deregisterImage,
   describeImage,
@@ -110,15 +103,11 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
         );
       }
       protection = await disableDeregistrationProtection(ec2, imageId, clock.now).catch((err: unknown) =>
-        fail(
-          `${describeCall("DisableImageDeregistrationProtection", err)}; nothing was deleted. ${fixFor(err)}`,
-          err,
-        ),
+        fail(`${describeCall("DisableImageDeregistrationProtection", err)}; nothing was deleted. ${fixFor(err)}`, err),
       );
     }
     if (protection.kind !== "off") {
-      const lifts =
-        protection.kind === "cooldown" && protection.liftsAt ? protection.liftsAt.toISOString() : undefined;
+      const lifts = protection.kind === "cooldown" && protection.liftsAt ? protection.liftsAt.toISOString() : undefined;
       fail(
         `deregistration protection is off but its cooldown keeps the image protected ` +
           `${lifts ? `until ${lifts}` : `(${protection.text})`}; nothing was deleted. ` +
@@ -131,21 +120,17 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
     //    image is one we recorded (it must never delete a snapshot we do not own).
     const imageSnapshots = image ? snapshotIdsOf(image) : [];
     const useAssociated =
-      deleteSnapshots &&
-      imageSnapshots.length > 0 &&
-      imageSnapshots.every((id) => recordedSnapshots.includes(id));
-    const dereg = await deregisterImage(ec2, imageId, { deleteAssociatedSnapshots: useAssociated }).catch(
-      (err: unknown) => {
-        if (isDeregistrationProtected(err)) {
-          return fail(
-            `DeregisterImage was refused because deregistration protection is on (${errorMessage(err)}); nothing was deleted. ` +
-              `Set disableDeregistrationProtection: true and run pulumi up, then destroy again.`,
-            err,
-          );
-        }
-        return fail(`${describeCall("DeregisterImage", err)}; nothing was deleted. ${fixFor(err)}`, err);
-      },
-    );
+      deleteSnapshots && imageSnapshots.length > 0 && imageSnapshots.every((id) => recordedSnapshots.includes(id));
+    const dereg = await deregisterImage(ec2, imageId, { deleteAssociatedSnapshots: useAssociated }).catch((err: unknown) => {
+      if (isDeregistrationProtected(err)) {
+        return fail(
+          `DeregisterImage was refused because deregistration protection is on (${errorMessage(err)}); nothing was deleted. ` +
+            `Set disableDeregistrationProtection: true and run pulumi up, then destroy again.`,
+          err,
+        );
+      }
+      return fail(`${describeCall("DeregisterImage", err)}; nothing was deleted. ${fixFor(err)}`, err);
+    });
     result.image = dereg.deregistered ? "deregistered" : "already-gone";
     result.deleteSnapshotResults = dereg.deleteSnapshotResults?.map((r) => ({
       snapshotId: r.SnapshotId ?? "",
@@ -168,16 +153,12 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
     const checked = failures.length === 0;
     for (const id of recordedSnapshots) {
       if (checked && !remaining.includes(id)) {
-        result.snapshots.push({
-          snapshotId: id,
-          outcome: reported.get(id) === "success" ? "deleted" : "already-gone",
-        });
+        result.snapshots.push({ snapshotId: id, outcome: reported.get(id) === "success" ? "deleted" : "already-gone" });
       }
     }
     const settled = await Promise.allSettled(remaining.map((id) => deleteSnapshotSafely(ec2, id, safeOpts)));
     settled.forEach((s, i) => {
-      if (s.status === "rejected")
-        failures.push(explainFailure(`snapshot ${remaining[i]}`, "DeleteSnapshot", s.reason));
+      if (s.status === "rejected") failures.push(explainFailure(`snapshot ${remaining[i]}`, "DeleteSnapshot", s.reason));
       else result.snapshots.push(s.value);
     });
     for (const outcome of result.snapshots) {
@@ -202,10 +183,7 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
       }
     } catch (err) {
       const errors = err instanceof AggregateError ? err.errors : [err];
-      for (const e of errors)
-        failures.push(
-          explainFailure(`s3://${outputs.bundle.bucket}/${outputs.bundle.manifestKey}`, "DeleteObjects", e),
-        );
+      for (const e of errors) failures.push(explainFailure(`s3://${outputs.bundle.bucket}/${outputs.bundle.manifestKey}`, "DeleteObjects", e));
     }
   }
   for (const warning of result.warnings) log.warn(warning);
@@ -227,14 +205,12 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
 /** "DescribeImages failed (Code: message)", or the throttling/budget wording. */
 function describeCall(action: string, err: unknown): string {
   const code = errorCode(err) || "Error";
-  if (isThrottling(err) || isTransient(err))
-    return `${action} kept failing with ${code} for the whole retry budget`;
+  if (isThrottling(err) || isTransient(err)) return `${action} kept failing with ${code} for the whole retry budget`;
   return `${action} failed (${code}: ${errorMessage(err)})`;
 }
 
 function fixFor(err: unknown): string {
-  if (isAccessDenied(err))
-    return "Grant the missing EC2 permission to the identity running destroy, then run destroy again.";
+  if (isAccessDenied(err)) return "Grant the missing EC2 permission to the identity running destroy, then run destroy again.";
   if (isThrottling(err) || isTransient(err)) {
     return "Run destroy again (it resumes); with many resources use a lower --parallel or raise MANAGED_AMI_RETRY_BUDGET_MS.";
   }
@@ -250,11 +226,7 @@ export async function storageStillExists(
     ? await existingSnapshots(deps.ec2 ?? ec2Client(outputs.region), outputs.snapshotIds)
     : [];
   const keys = outputs.bundle
-    ? await existingKeys(
-        deps.s3 ?? s3Client(outputs.region),
-        outputs.bundle.bucket,
-        bundleKeys(outputs.bundle),
-      )
+    ? await existingKeys(deps.s3 ?? s3Client(outputs.region), outputs.bundle.bucket, bundleKeys(outputs.bundle))
     : [];
   return { snapshotIds, bundleKeys: keys };
 }
