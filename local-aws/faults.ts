@@ -29,7 +29,9 @@ export class Faults {
   inject(spec: FaultSpec): () => void {
     if (!spec.action) throw new Error('local-aws: faults.inject needs an action (or "*").');
     if (!spec.code && !spec.latencyMs && !spec.resetConnection && !spec.loseAnswer) {
-      throw new Error("local-aws: faults.inject needs a code, a latencyMs, resetConnection or loseAnswer.");
+      throw new Error(
+        "local-aws: faults.inject needs a code, a latencyMs or resetConnection (or loseAnswer).",
+      );
     }
     const f: ActiveFault = { ...spec, remaining: spec.times ?? 1 };
     this.active.push(f);

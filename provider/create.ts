@@ -33,7 +33,14 @@ import {
 import { describeImage, snapshotIdsOf } from "./aws/images";
 import { resolveRegion } from "./aws/region";
 import { checkInputs } from "./check";
-import { newCreateToken, ownedSnapshotTags, tagResources } from "./aws/tags";
+import {
+  CREATE_TOKEN_TAG,
+  finishedToken,
+  newCreateToken,
+  ownedSnapshotTags,
+  tagResources,
+  withBookkeepingTag,
+} from "./aws/tags";
 import { partitionOwnSnapshots, provablyOwnedSnapshots } from "./aws/snapshotOwnership";
 import type { CallerAccount } from "./aws/identity";
 import { ManagedAmiInputs, ManagedAmiOutputs, OwnedBundle } from "./types";
@@ -150,7 +157,7 @@ export async function createManagedAmi(
     name,
     description: inputs.description,
     tags: inputs.tags,
-    token: newCreateToken(),
+    token: newCreateToken(claimKeyOf(rawInputs)),
     tokenOnSnapshots: claim,
   };
 
@@ -170,11 +177,33 @@ export async function createManagedAmi(
     }
     const storage = await ownedStorage(inputs, region, image, deps);
     if (claim) await tagResources(ec2, storage.snapshotIds, ownedSnapshotTags(inputs.tags, imageId));
+    await markFinished(ec2, imageId, basics.token, inputs.tags);
     warnUnowned(deps, inputs.name, imageId, storage.unownedSnapshotIds);
     return { id: imageId, outs: outputsFor(inputs, region, image, storage, basics.token) };
   } catch (err) {
     throw await partialError(rawInputs, inputs, region, imageId, err, deps, basics.token);
   }
+}
+
+/**
+ * The resource's claim key: `ManagedAmi` passes `__claimKey` (a digest of project, stack, parent and
+ * name) so a re-run after an interrupted `up` can claim the image that run made; absent = none.
+ */
+function claimKeyOf(inputs: ManagedAmiInputs): string | undefined {
+  const key = (inputs as { __claimKey?: unknown }).__claimKey;
+  return typeof key === "string" ? key : undefined;
+}
+
+/** Marks the image's token finished: a later create of the same resource no longer claims it. */
+export async function markFinished(
+  ec2: Pick<EC2Client, "send">,
+  imageId: string,
+  token: string | undefined,
+  tags: Record<string, string> | undefined,
+): Promise<void> {
+  // No token tag was written when the user's tags take all 50 places.
+  if (!token || !(CREATE_TOKEN_TAG in withBookkeepingTag(tags, CREATE_TOKEN_TAG, token))) return;
+  await tagResources(ec2, [imageId], { [CREATE_TOKEN_TAG]: finishedToken(token) });
 }
 
 /** Warn about mapped snapshots another account owns: they are left out of the record. */

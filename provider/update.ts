@@ -19,7 +19,7 @@ import {
 } from "./aws/tags";
 import { existingSnapshots } from "./aws/snapshots";
 import { partitionOwnSnapshots } from "./aws/snapshotOwnership";
-import { ProviderDeps, defaultDeps, dropUndefined, label, withoutProvider } from "./create";
+import { ProviderDeps, defaultDeps, dropUndefined, label, markFinished, withoutProvider } from "./create";
 import { COMPUTED_OUTPUT_KEYS, ManagedAmiInputs, ManagedAmiOutputs } from "./types";
 
 /** The fields AWS or create computed; an update keeps them and takes every input from `news`. */
@@ -41,7 +41,10 @@ export async function updateManagedAmi(
   const ec2 = deps.ec2(outs.region);
   try {
     const pendingFinished = olds.state === "pending" || olds.state === undefined;
-    if (pendingFinished) outs = await finishPending(outs, deps);
+    if (pendingFinished) {
+      outs = await finishPending(outs, deps);
+      await markFinished(ec2, id, outs.createToken, olds.tags);
+    }
     if (news.description !== undefined && news.description !== olds.description) {
       await setImageDescription(ec2, id, news.description);
     }

@@ -22,7 +22,7 @@ import { CopyOfSource, FromInstanceSource, FromManifestSource, FromSnapshotsSour
 import { isNotFoundImage } from "./errors";
 import { forPaginator } from "./clients";
 import { describeImage } from "./images";
-import { CREATE_TOKEN_TAG, tagSpecifications, withBookkeepingTag } from "./tags";
+import { CREATE_TOKEN_TAG, finishedToken, tagSpecifications, withBookkeepingTag } from "./tags";
 
 type Ec2 = Pick<EC2Client, "send">;
 
@@ -215,8 +215,9 @@ export async function ownImagesNamed(ec2: Ec2, name: string): Promise<Image[]> {
 
 /**
  * After `InvalidAMIName.Duplicate`: the image an earlier attempt of THIS create made (its answer was
- * lost and the SDK retried, or the create is being resumed). Only an image of the caller's that is
- * registered and carries this create's token tag is claimed; every other image is a real name clash.
+ * lost and the SDK retried), or one an interrupted create of the SAME resource (same stack, same
+ * resource: the token's claim-key part) made and never finished. Only the caller's registered images
+ * carrying such a token are claimed; every other image (another stack's, a finished one) is a clash.
  */
 export async function findRetriedImage(
   ec2: Ec2,
@@ -224,13 +225,29 @@ export async function findRetriedImage(
   token: string,
 ): Promise<{ imageId?: string; clash: Image[] }> {
   const images = (await ownImagesNamed(ec2, name)).filter((i) => i.State !== "deregistered");
-  const mine = images.find((i) => hasCreateToken(i, token));
+  const mine =
+    images.find((i) => hasCreateToken(i, token)) ?? images.find((i) => interruptedBySameResource(i, token));
   return { imageId: mine?.ImageId, clash: images };
 }
 
-/** Whether an image carries `managed-ami:create-token` = `token`. */
+/** Whether an image carries `managed-ami:create-token` = `token` (finished or not). */
 export function hasCreateToken(image: Image, token: string): boolean {
-  return (image.Tags ?? []).some((t) => t.Key === CREATE_TOKEN_TAG && t.Value === token);
+  return (image.Tags ?? []).some(
+    (t) => t.Key === CREATE_TOKEN_TAG && (t.Value === token || t.Value === finishedToken(token)),
+  );
+}
+
+/** An unfinished create's image whose token has the same claim key (`mami-<key>-…`) as `token`. */
+function interruptedBySameResource(image: Image, token: string): boolean {
+  const key = /^(mami-[0-9a-f]{16}-)[0-9a-f]{24}$/.exec(token)?.[1];
+  if (!key) return false;
+  return (image.Tags ?? []).some(
+    (t) =>
+      t.Key === CREATE_TOKEN_TAG &&
+      t.Value !== undefined &&
+      t.Value.startsWith(key) &&
+      !t.Value.endsWith(".done"),
+  );
 }
 
 /** Whether an image was made from these snapshots (same root device, same snapshot set). */

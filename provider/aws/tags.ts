@@ -23,9 +23,19 @@ export const CREATE_TOKEN_TAG = "managed-ami:create-token";
 /** AWS's limit of tags per resource. */
 const MAX_TAGS = 50;
 
-/** A fresh token for one create: `mami-` + 32 random hex characters (fits a 64-character ClientToken). */
-export function newCreateToken(): string {
+/**
+ * A fresh token for one create: `mami-` + 32 random hex characters, or with a resource's claim key
+ * (stable per stack and resource) `mami-<key>-<24 random hex>`. Fits a 64-character ClientToken.
+ */
+export function newCreateToken(claimKey?: string): string {
+  if (claimKey && /^[0-9a-f]{16}$/.test(claimKey))
+    return `mami-${claimKey}-${randomBytes(12).toString("hex")}`;
   return `mami-${randomBytes(16).toString("hex")}`;
+}
+
+/** The create-token tag value once the create finished and returned (no longer claimable by its resource). */
+export function finishedToken(token: string): string {
+  return `${token}.done`;
 }
 
 /** The user's tags plus `key=value`, unless the user's tags already fill all 50 places (user tags win). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RegisterImageCommand } from "@aws-sdk/client-ec2";
-import { CopyOfSource } from "../../provider/types";
+import { CopyOfSource, ManagedAmiInputs } from "../../provider/types";
 import {
   copyClientToken,
   copyImage,
@@ -78,7 +78,7 @@ describe("provider create", () => {
       assert.deepEqual(tagMap(image?.Tags), {
         team: "core",
         env: "test",
-        [CREATE_TOKEN_TAG]: outs.createToken,
+        [CREATE_TOKEN_TAG]: `${outs.createToken}.done`, // marked finished once the create returned
       });
       assert.equal(outs.imageId, id);
       assert.equal(outs.rootDeviceType, "ebs");
@@ -425,6 +425,59 @@ describe("provider create", () => {
         },
       );
       assert.equal(env.aws.state.images.get(theirs.ImageId ?? "")?.state, "available");
+    });
+
+    describe("a re-run after an interrupted up (same resource: same __claimKey)", () => {
+      const KEY = "0123456789abcdef";
+      async function leftByKilledRun(name: string, snap: string, token: string): Promise<string> {
+        // What an `up` killed while waiting leaves: the image, tagged with that create's token.
+        const out = await env.ec2().send(
+          new RegisterImageCommand({
+            Name: name,
+            RootDeviceName: "/dev/xvda",
+            BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { SnapshotId: snap } }],
+            TagSpecifications: [{ ResourceType: "image", Tags: [{ Key: CREATE_TOKEN_TAG, Value: token }] }],
+          }),
+        );
+        return out.ImageId as string;
+      }
+      const source = (snap: string) => ({
+        rootDeviceName: "/dev/xvda",
+        blockDeviceMappings: [{ deviceName: "/dev/xvda", snapshotId: snap }],
+      });
+
+      it("claims the unfinished image of the same resource instead of failing with 'already exists'", async () => {
+        const snap = await makeSnapshot(env);
+        const left = await leftByKilledRun("killed-up", snap, `mami-${KEY}-${"a".repeat(24)}`);
+        const { id, outs } = await createManagedAmi(
+          { name: "killed-up", fromSnapshots: source(snap), __claimKey: KEY } as ManagedAmiInputs,
+          env.deps(),
+        );
+        assert.equal(id, left);
+        assert.deepEqual(outs.snapshotIds, [snap]);
+        assert.match(outs.createToken ?? "", new RegExp(`^mami-${KEY}-[0-9a-f]{24}$`));
+      });
+
+      it("never claims another resource's (another stack's) unfinished image, nor a finished one of its own", async () => {
+        const snap = await makeSnapshot(env);
+        await leftByKilledRun("other-stack", snap, `mami-fedcba9876543210-${"b".repeat(24)}`);
+        await assert.rejects(
+          createManagedAmi(
+            { name: "other-stack", fromSnapshots: source(snap), __claimKey: KEY } as ManagedAmiInputs,
+            env.deps(),
+          ),
+          /already exists/,
+        );
+        const snap2 = await makeSnapshot(env);
+        await leftByKilledRun("finished", snap2, `mami-${KEY}-${"c".repeat(24)}.done`);
+        await assert.rejects(
+          createManagedAmi(
+            { name: "finished", fromSnapshots: source(snap2), __claimKey: KEY } as ManagedAmiInputs,
+            env.deps(),
+          ),
+          /already exists/,
+        );
+      });
     });
 
     it("does not claim a same-named image made from other snapshots", async () => {

@@ -52,7 +52,8 @@ describe("provider update", () => {
     const next = { keep: "1", change: "new", add: "y" };
     const result = await updateManagedAmi(outs.imageId, outs, { ...inputs, tags: next }, env.deps());
     const token = { [CREATE_TOKEN_TAG]: outs.createToken };
-    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), { ...next, ...token });
+    const done = { [CREATE_TOKEN_TAG]: `${outs.createToken}.done` };
+    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), { ...next, ...done });
     const snaps = await snapshots(env, outs.snapshotIds);
     assert.equal(snaps.length, outs.snapshotIds.length);
     for (const s of snaps)
@@ -65,7 +66,9 @@ describe("provider update", () => {
     const { tags: _dropped, ...rest } = inputs;
     const result = await updateManagedAmi(outs.imageId, outs, rest, env.deps());
     const token = { [CREATE_TOKEN_TAG]: outs.createToken };
-    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), token);
+    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), {
+      [CREATE_TOKEN_TAG]: `${outs.createToken}.done`,
+    });
     // The user's tags are gone; the bookkeeping tags (not user tags) stay.
     for (const s of await snapshots(env, outs.snapshotIds))
       assert.deepEqual(tagMap(s.Tags), { ...token, [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
