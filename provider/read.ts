@@ -10,7 +10,7 @@ import { readBundle } from "./aws/bundles";
 import { describeImage, isGone, snapshotIdsOf } from "./aws/images";
 import { resolveRegion } from "./aws/region";
 import { fromSdkTags } from "./aws/tags";
-import { existingSnapshots, snapshotExists } from "./aws/snapshots";
+import { snapshotOwners } from "./aws/snapshotOwnership";
 import { assertCallerIsOwner } from "./account";
 import { ProviderDeps, awsFailure, defaultDeps, dropUndefined, label, withoutProvider } from "./create";
 import { storageStillExists } from "./teardown";
@@ -41,20 +41,23 @@ export async function readManagedAmi(
 }
 
 /**
- * The recorded snapshots that still exist, in recorded order. A snapshot is dropped only when AWS
- * answers `InvalidSnapshot.NotFound` for it by id (ids are never reused), never on a list that
- * merely lacks it, so a lagging answer cannot lose a record.
+ * The recorded snapshots that still exist and belong to the image's account, in recorded order, and
+ * those another account owns (an older record may hold a partner's shared snapshot). A snapshot is
+ * dropped only when AWS answers `InvalidSnapshot.NotFound` for it by id (ids are never reused).
  */
-async function stillExisting(
+async function stillOwned(
   ec2: ReturnType<ProviderDeps["ec2"]>,
   ids: string[],
+  ownerId: string | undefined,
   what: string,
-): Promise<string[]> {
+): Promise<{ owned: string[]; foreign: string[] }> {
   try {
-    const listed = new Set(await existingSnapshots(ec2, ids));
-    const kept: string[] = [];
-    for (const id of ids) if (listed.has(id) || (await snapshotExists(ec2, id))) kept.push(id);
-    return kept;
+    const owners = await snapshotOwners(ec2, ids);
+    const mine = (id: string) => !ownerId || !owners.get(id) || owners.get(id) === ownerId;
+    return {
+      owned: ids.filter((id) => owners.has(id) && mine(id)),
+      foreign: ids.filter((id) => owners.has(id) && !mine(id)),
+    };
   } catch (err) {
     throw new Error(`${what}: refresh: ${awsFailure("DescribeSnapshots", err)}`, { cause: err });
   }
@@ -71,8 +74,14 @@ async function refreshed(
   deps: ProviderDeps,
 ): Promise<ManagedAmiOutputs> {
   let snapshotIds = olds.snapshotIds;
+  let unowned = olds.unownedSnapshotIds;
   if (snapshotIds.length === 0) snapshotIds = snapshotIdsOf(image);
-  else snapshotIds = await stillExisting(deps.ec2(olds.region), snapshotIds, label(olds.name, olds.imageId));
+  else {
+    const what = label(olds.name, olds.imageId);
+    const checked = await stillOwned(deps.ec2(olds.region), snapshotIds, image.OwnerId ?? olds.ownerId, what);
+    snapshotIds = checked.owned;
+    if (checked.foreign.length > 0) unowned = [...new Set([...(unowned ?? []), ...checked.foreign])];
+  }
   let bundle = olds.bundle;
   if (
     !bundle &&
@@ -92,6 +101,7 @@ async function refreshed(
     tags: olds.tags !== undefined ? (fromSdkTags(image.Tags) ?? {}) : undefined,
     description: olds.description !== undefined ? (image.Description ?? "") : undefined,
     snapshotIds,
+    unownedSnapshotIds: unowned,
     bundle,
   });
 }

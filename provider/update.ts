@@ -17,8 +17,7 @@ import {
   tagResources,
   untagResources,
 } from "./aws/tags";
-import { existingSnapshots } from "./aws/snapshots";
-import { partitionOwnSnapshots } from "./aws/snapshotOwnership";
+import { partitionOwnSnapshots, snapshotOwners } from "./aws/snapshotOwnership";
 import { ProviderDeps, defaultDeps, dropUndefined, label, markFinished, withoutProvider } from "./create";
 import { COMPUTED_OUTPUT_KEYS, ManagedAmiInputs, ManagedAmiOutputs } from "./types";
 
@@ -58,8 +57,12 @@ export async function updateManagedAmi(
     const claimed = !pendingFinished && olds.deleteSnapshots !== false;
     const claim = news.deleteSnapshots !== false;
     if (outs.snapshotIds.length > 0 && (pendingFinished || tagsChanged || claimed !== claim)) {
-      // Only snapshots that still exist: one deleted out of band must not fail every later update.
-      const live = await existingSnapshots(ec2, outs.snapshotIds);
+      // Only the account's own snapshots that still exist: one deleted out of band must not fail
+      // every later update, and another account's snapshot is never tagged.
+      const owners = await snapshotOwners(ec2, outs.snapshotIds);
+      const live = outs.snapshotIds.filter(
+        (s) => owners.has(s) && (!outs.ownerId || !owners.get(s) || owners.get(s) === outs.ownerId),
+      );
       if (claim) {
         await tagResources(ec2, live, ownedSnapshotTags(news.tags, id));
         await untagResources(ec2, live, changes.remove);

@@ -3,8 +3,15 @@
  * nothing here tags or deletes. "Provably the image's own" = owned by the caller AND either tagged
  * with this create's token (written through TagSpecifications) or described by AWS as made for it.
  */
-import { EC2Client, paginateDescribeSnapshots, type Filter, type Snapshot } from "@aws-sdk/client-ec2";
+import {
+  DescribeSnapshotsCommand,
+  EC2Client,
+  paginateDescribeSnapshots,
+  type Filter,
+  type Snapshot,
+} from "@aws-sdk/client-ec2";
 import { forPaginator } from "./clients";
+import { isSnapshotNotFound } from "./errors";
 import { CREATE_TOKEN_TAG } from "./tags";
 
 type Ec2 = Pick<EC2Client, "send">;
@@ -72,4 +79,37 @@ export async function provablyOwnedSnapshots(ec2: Ec2, imageId: string, token?: 
     }
   }
   return [...ids].sort();
+}
+
+/**
+ * The owner account of each of `snapshotIds` the caller can see (one DescribeSnapshots per 200 ids,
+ * `snapshot-id` filter). An id missing from that answer is confirmed by id: absent from the result
+ * only on `InvalidSnapshot.NotFound`, so a lagging list never makes a snapshot look gone.
+ */
+export async function snapshotOwners(ec2: Ec2, snapshotIds: readonly string[]): Promise<Map<string, string>> {
+  const wanted = [...new Set(snapshotIds)];
+  const owners = new Map<string, string>();
+  for (let i = 0; i < wanted.length; i += CHUNK) {
+    const chunk = wanted.slice(i, i + CHUNK);
+    const pages = paginateDescribeSnapshots(
+      { client: forPaginator(EC2Client, ec2) },
+      { Filters: [{ Name: "snapshot-id", Values: chunk }] },
+    );
+    for await (const page of pages) {
+      for (const s of page.Snapshots ?? []) {
+        if (s.SnapshotId && chunk.includes(s.SnapshotId)) owners.set(s.SnapshotId, s.OwnerId ?? "");
+      }
+    }
+  }
+  for (const id of wanted) {
+    if (owners.has(id)) continue;
+    try {
+      const out = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
+      const s = (out.Snapshots ?? []).find((x) => x.SnapshotId === id);
+      if (s) owners.set(id, s.OwnerId ?? "");
+    } catch (err) {
+      if (!isSnapshotNotFound(err)) throw err;
+    }
+  }
+  return owners;
 }

@@ -125,6 +125,34 @@ describe("issue 10: create / refresh / update safety", () => {
     });
   });
 
+  it("defect 10, older records: refresh moves another account's recorded snapshot to unownedSnapshotIds; update never tags it", async () => {
+    const outs = await fromInstance("legacy-record");
+    const foreignEc2 = env.ec2(REGION, FOREIGN_KEY);
+    const vol = await foreignEc2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 8 }));
+    const partner = (await foreignEc2.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId })))
+      .SnapshotId as string;
+    assert.ok(env.aws.state.snapshots.get(partner));
+    const legacy: ManagedAmiOutputs = { ...outs, snapshotIds: [...outs.snapshotIds, partner] };
+    // What an earlier version recorded. local-aws has no snapshot sharing, so the caller cannot see the
+    // partner's snapshot at all and it is dropped like a gone one (with sharing it would be listed
+    // under unownedSnapshotIds); either way it leaves the owned record.
+    const read = await readManagedAmi(outs.imageId, legacy, env.deps());
+    const props = read.props as ManagedAmiOutputs;
+    assert.deepEqual(
+      props.snapshotIds,
+      outs.snapshotIds,
+      "the partner's snapshot is no longer recorded as owned",
+    );
+    const { updateManagedAmi } = await import("../../provider/update");
+    await updateManagedAmi(
+      outs.imageId,
+      legacy,
+      { name: "legacy-record", fromInstance: { instanceId: "i-0" }, tags: { t: "1" } },
+      env.deps(),
+    );
+    assert.deepEqual(env.aws.state.snapshots.get(partner)?.tags, [], "the partner's snapshot was not tagged");
+  });
+
   describe("defect 14: a recorded snapshot deleted out of band", () => {
     it("refresh keeps the recorded snapshots that exist and drops the one AWS says is gone", async () => {
       const outs = await fromInstance("refresh-gone");
