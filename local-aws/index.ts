@@ -18,7 +18,15 @@ import { Throttle, type BucketSize } from "./throttle";
 export type { FaultSpec } from "./faults";
 export type { RequestLogEntry } from "./server";
 export type { BucketSize } from "./throttle";
-export type { ImageRecord, SnapshotRecord, VolumeRecord, InstanceRecord } from "./ec2/state";
+export type {
+  ImageRecord,
+  SnapshotRecord,
+  VolumeRecord,
+  InstanceRecord,
+  LaunchTemplateRecord,
+  Ec2Settings,
+  ImageReferenceType,
+} from "./ec2/state";
 export { AMAZON_ACCOUNT } from "./ec2/state";
 
 /** Options of `startLocalAws`; every delay is simulated milliseconds, scaled by `timeScale`. */
@@ -43,6 +51,12 @@ export interface LocalAwsOptions {
   accounts?: Record<string, string>;
   /** Seed one public Amazon-owned base image per region (for RunInstances); default true. */
   seedBaseImages?: boolean;
+  /**
+   * DescribeImageReferences: "supported" (default); "unsupported" answers InvalidAction like an endpoint
+   * that does not know the action; "denied" answers UnauthorizedOperation (403). Changeable at runtime
+   * on `aws.state.ec2.settings.imageReferences`.
+   */
+  imageReferences?: "supported" | "unsupported" | "denied";
 }
 
 /** Direct read/seed access to the simulated account state. */
@@ -116,6 +130,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       protectionCooldownMs: opts.protectionCooldownMs ?? 24 * 3600 * 1000,
     },
     opts.seedBaseImages ?? true,
+    { imageReferences: opts.imageReferences ?? "supported" },
   );
   const s3Store = new S3Store();
   const state = new LocalAwsState(ec2, s3Store, { ...(opts.accounts ?? {}) });

@@ -353,6 +353,7 @@ const IMAGE_FILTERS: FilterFields<ImageRecord> = {
   "image-type": () => "machine",
   "virtualization-type": (i) => i.virtualizationType,
   "source-instance-id": (i) => i.sourceInstanceId,
+  "source-image-id": (i) => i.sourceImageId,
   "creation-date": (i) => new Date(i.creationDate).toISOString(),
 };
 
@@ -364,12 +365,19 @@ export const describeImages: Ec2Handler = (ctx) => {
   const owners = p.list("Owner");
   const executableBy = p.list("ExecutableBy");
   const filters = readFilters(p);
+  const includeDisabled = p.bool("IncludeDisabled") ?? false;
+  const includeDeprecated = p.bool("IncludeDeprecated") ?? false;
   let images: ImageRecord[];
   if (ids.length) {
+    // An explicit id is answered whatever its state (a disabled one reads State=disabled).
     images = ids.map((id) => visibleImage(ctx, id));
   } else {
     images = [...ctx.store.images.values()].filter(
-      (i) => i.region === ctx.region && ctx.store.canSee(i, ctx.accountId),
+      (i) =>
+        i.region === ctx.region &&
+        ctx.store.canSee(i, ctx.accountId) &&
+        (includeDisabled || i.state !== "disabled") &&
+        (includeDeprecated || i.ownerId === ctx.accountId || !ctx.store.isDeprecated(i)),
     );
   }
   if (owners.length) {

@@ -14,6 +14,16 @@ import {
   runInstances,
   terminateInstances,
 } from "./instances";
+import { describeImageReferences } from "./imageReferences";
+import {
+  createLaunchTemplate,
+  createLaunchTemplateVersion,
+  deleteLaunchTemplate,
+  describeLaunchTemplateVersions,
+  describeLaunchTemplates,
+  modifyLaunchTemplate,
+} from "./launchTemplates";
+import { disableImage, disableImageDeprecation, enableImage, enableImageDeprecation } from "./lifecycle";
 import { describeRegions } from "./regions";
 import {
   createSnapshot,
@@ -51,4 +61,15 @@ export const EC2_ACTIONS: Record<string, Ec2Handler> = {
   CreateTags: createTags,
   DeleteTags: deleteTags,
   DescribeRegions: describeRegions,
+  DisableImage: disableImage,
+  EnableImage: enableImage,
+  EnableImageDeprecation: enableImageDeprecation,
+  DisableImageDeprecation: disableImageDeprecation,
+  CreateLaunchTemplate: createLaunchTemplate,
+  CreateLaunchTemplateVersion: createLaunchTemplateVersion,
+  ModifyLaunchTemplate: modifyLaunchTemplate,
+  DescribeLaunchTemplates: describeLaunchTemplates,
+  DescribeLaunchTemplateVersions: describeLaunchTemplateVersions,
+  DeleteLaunchTemplate: deleteLaunchTemplate,
+  DescribeImageReferences: describeImageReferences,
 };

@@ -57,6 +57,8 @@ export function renderImage(img: ImageRecord, store: Ec2Store): XmlValue {
     sourceImageId: img.sourceImageId,
     sourceImageRegion: img.sourceImageRegion,
     deregistrationProtection: store.protectionText(img),
+    deprecationTime: img.deprecationTime !== undefined ? iso(img.deprecationTime) : undefined,
+    lastLaunchedTime: img.lastLaunchedTime !== undefined ? iso(img.lastLaunchedTime) : undefined,
     stateReason:
       img.state === "deregistered"
         ? { code: "Client.UserInitiated", message: "Client.UserInitiated" }

@@ -27,7 +27,7 @@ export interface ImageRecord {
   ownerAlias?: string;
   name: string;
   description?: string;
-  state: "pending" | "available" | "deregistered" | "failed";
+  state: "pending" | "available" | "deregistered" | "failed" | "disabled";
   creationDate: number;
   availableAt: number;
   deregisteredAt?: number;
@@ -47,6 +47,10 @@ export interface ImageRecord {
   sourceImageRegion?: string;
   protection: { enabled: boolean; withCooldown: boolean; disabledUntil?: number };
   clientToken?: string;
+  /** EnableImageDeprecation's time (epoch ms, whole minutes); absent = not deprecated. */
+  deprecationTime?: number;
+  /** Last RunInstances from this image (epoch ms); DescribeImageAttribute lastLaunchedTime. */
+  lastLaunchedTime?: number;
 }
 
 export interface SnapshotLock {
@@ -105,6 +109,51 @@ export interface InstanceRecord {
   clientToken?: string;
 }
 
+/** One launch-template version: the launch data local-aws keeps (the image is what matters here). */
+export interface LaunchTemplateVersionRecord {
+  versionNumber: number;
+  description?: string;
+  createTime: number;
+  data: { imageId?: string; instanceType?: string; keyName?: string };
+}
+
+export interface LaunchTemplateRecord {
+  launchTemplateId: string;
+  name: string;
+  region: string;
+  ownerId: string;
+  createTime: number;
+  defaultVersion: number;
+  latestVersion: number;
+  tags: Tag[];
+  versions: LaunchTemplateVersionRecord[];
+}
+
+/** Resource types DescribeImageReferences reports (botocore `ImageReferenceResourceType`). */
+export const IMAGE_REFERENCE_TYPES = [
+  "ec2:Instance",
+  "ec2:LaunchTemplate",
+  "ssm:Parameter",
+  "imagebuilder:ImageRecipe",
+  "imagebuilder:ContainerRecipe",
+] as const;
+export type ImageReferenceType = (typeof IMAGE_REFERENCE_TYPES)[number];
+
+/** A seeded reference of a type local-aws does not model as a resource (SSM parameter, recipe). */
+export interface SeededImageReference {
+  imageId: string;
+  resourceType: ImageReferenceType;
+  arn: string;
+  accountId: string;
+  region: string;
+}
+
+/** Runtime switches (start options, changeable on `aws.state.ec2.settings`; reset() restores them). */
+export interface Ec2Settings {
+  /** DescribeImageReferences: "supported" (default), "unsupported" (InvalidAction), "denied" (UnauthorizedOperation). */
+  imageReferences: "supported" | "unsupported" | "denied";
+}
+
 export interface Ec2Timing {
   imageAvailableAfterMs: number;
   deregisteredVisibleForMs: number;
@@ -120,16 +169,60 @@ export class Ec2Store {
   readonly instances = new Map<string, InstanceRecord>();
   /** CopyImage idempotency: `account/region/token` -> image id and request fingerprint. */
   readonly clientTokens = new Map<string, { imageId: string; fingerprint: string }>();
+  readonly launchTemplates = new Map<string, LaunchTemplateRecord>();
+  readonly imageReferences: SeededImageReference[] = [];
+  /** The runtime switches; assign fields to change behaviour mid-test. */
+  settings: Ec2Settings;
   private readonly seededRegions = new Set<string>();
 
   constructor(
     readonly clock: SimClock,
     readonly timing: Ec2Timing,
     readonly seedBaseImages = true,
-  ) {}
+    private readonly initialSettings: Ec2Settings = { imageReferences: "supported" },
+  ) {
+    this.settings = { ...initialSettings };
+  }
 
-  /** Forget every resource (base images are re-seeded on next use). */
+  /**
+   * Record that `arn` (an SSM parameter or Image Builder recipe) references `imageId`, for
+   * DescribeImageReferences. Account and region come from the ARN (else the image's).
+   */
+  seedImageReference(ref: {
+    imageId: string;
+    resourceType: ImageReferenceType;
+    arn: string;
+    accountId?: string;
+    region?: string;
+  }): void {
+    if (!(IMAGE_REFERENCE_TYPES as readonly string[]).includes(ref.resourceType)) {
+      throw new Error(
+        `local-aws: seedImageReference resourceType must be one of ${IMAGE_REFERENCE_TYPES.join(", ")}, got "${ref.resourceType}".`,
+      );
+    }
+    const parts = ref.arn.split(":");
+    const img = this.images.get(ref.imageId);
+    const region = ref.region ?? (parts[3] || img?.region);
+    const accountId = ref.accountId ?? (parts[4] || img?.ownerId);
+    if (!region || !accountId) {
+      throw new Error(
+        `local-aws: seedImageReference needs an ARN with region and account (arn:aws:ssm:REGION:ACCOUNT:parameter/…), got "${ref.arn}".`,
+      );
+    }
+    this.imageReferences.push({
+      imageId: ref.imageId,
+      resourceType: ref.resourceType,
+      arn: ref.arn,
+      accountId,
+      region,
+    });
+  }
+
+  /** Forget every resource (base images are re-seeded on next use) and restore the start settings. */
   reset(): void {
+    this.settings = { ...this.initialSettings };
+    this.launchTemplates.clear();
+    this.imageReferences.length = 0;
     this.images.clear();
     this.snapshots.clear();
     this.volumes.clear();
@@ -255,12 +348,17 @@ export class Ec2Store {
     return img.ownerId === accountId || img.isPublic || img.launchPermissions.has(accountId);
   }
 
+  /** An image whose deprecation time has passed. */
+  isDeprecated(img: ImageRecord): boolean {
+    return img.deprecationTime !== undefined && img.deprecationTime <= this.clock.now();
+  }
+
   /** The image's `deregistrationProtection` text, as DescribeImages shows it. */
   protectionText(img: ImageRecord): string {
     const p = img.protection;
     if (p.enabled) return p.withCooldown ? "enabled-with-cooldown" : "enabled-without-cooldown";
     if (p.disabledUntil !== undefined && this.clock.now() < p.disabledUntil) {
-      return `disabled-until ${new Date(p.disabledUntil).toISOString()}`;
+      return `disabled after ${new Date(p.disabledUntil).toISOString().replace(/\.\d{3}Z$/, "Z")}`;
     }
     return "disabled";
   }
