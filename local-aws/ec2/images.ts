@@ -421,6 +421,9 @@ export const deregisterImage: Ec2Handler = (ctx) => {
   const now = ctx.store.clock.now();
   const prot = img.protection;
   if (prot.enabled || (prot.disabledUntil !== undefined && now < prot.disabledUntil)) {
+    if (ctx.store.settings.errorCodes === "alternate") {
+      throw new Ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation.", 403);
+    }
     const until = prot.enabled ? "" : ` until ${new Date(prot.disabledUntil as number).toISOString()}`;
     throw new Ec2Error(
       "OperationNotPermitted",
@@ -432,6 +435,7 @@ export const deregisterImage: Ec2Handler = (ctx) => {
   checkDryRun(ctx);
   img.state = "deregistered";
   img.deregisteredAt = now;
+  ctx.store.binImage(img);
   if (!deleteAssociated) return { return: true };
   const results: { snapshotId: string; returnCode: string }[] = [];
   for (const b of img.blockDeviceMappings) {
@@ -449,7 +453,7 @@ export const deregisterImage: Ec2Handler = (ctx) => {
     } else if (isLocked(ctx, snap.lock)) {
       results.push({ snapshotId: b.snapshotId, returnCode: "client-error" });
     } else {
-      ctx.store.snapshots.delete(b.snapshotId);
+      ctx.store.removeSnapshot(snap);
       results.push({ snapshotId: b.snapshotId, returnCode: "success" });
     }
   }

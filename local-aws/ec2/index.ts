@@ -14,6 +14,7 @@ import {
   runInstances,
   terminateInstances,
 } from "./instances";
+import { describeFastLaunchImages, disableFastLaunch, enableFastLaunch } from "./fastLaunch";
 import { describeImageReferences } from "./imageReferences";
 import {
   createLaunchTemplate,
@@ -24,13 +25,21 @@ import {
   modifyLaunchTemplate,
 } from "./launchTemplates";
 import { disableImage, disableImageDeprecation, enableImage, enableImageDeprecation } from "./lifecycle";
+import {
+  listImagesInRecycleBin,
+  listSnapshotsInRecycleBin,
+  restoreImageFromRecycleBin,
+  restoreSnapshotFromRecycleBin,
+} from "./recycleBin";
 import { describeRegions } from "./regions";
 import {
   createSnapshot,
   deleteSnapshot,
   describeLockedSnapshots,
   describeSnapshots,
+  describeSnapshotTierStatus,
   lockSnapshot,
+  modifySnapshotTier,
   unlockSnapshot,
 } from "./snapshots";
 import { createTags, deleteTags } from "./tags";
@@ -72,4 +81,13 @@ export const EC2_ACTIONS: Record<string, Ec2Handler> = {
   DescribeLaunchTemplateVersions: describeLaunchTemplateVersions,
   DeleteLaunchTemplate: deleteLaunchTemplate,
   DescribeImageReferences: describeImageReferences,
+  EnableFastLaunch: enableFastLaunch,
+  DisableFastLaunch: disableFastLaunch,
+  DescribeFastLaunchImages: describeFastLaunchImages,
+  ListSnapshotsInRecycleBin: listSnapshotsInRecycleBin,
+  ListImagesInRecycleBin: listImagesInRecycleBin,
+  RestoreSnapshotFromRecycleBin: restoreSnapshotFromRecycleBin,
+  RestoreImageFromRecycleBin: restoreImageFromRecycleBin,
+  ModifySnapshotTier: modifySnapshotTier,
+  DescribeSnapshotTierStatus: describeSnapshotTierStatus,
 };

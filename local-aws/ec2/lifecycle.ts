@@ -45,6 +45,15 @@ export const enableImage: Ec2Handler = (ctx) => {
       `The image ${img.imageId} is in state ${img.state}; only a disabled image can be enabled.`,
     );
   }
+  const archived = img.blockDeviceMappings.find(
+    (b) => b.snapshotId !== undefined && ctx.store.snapshots.get(b.snapshotId)?.storageTier === "archive",
+  );
+  if (archived) {
+    throw new Ec2Error(
+      "IncorrectState",
+      `The image ${img.imageId} uses the archived snapshot ${archived.snapshotId}; restore it before enabling the image.`,
+    );
+  }
   checkDryRun(ctx);
   img.state = "available";
   return { return: true };

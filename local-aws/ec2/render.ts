@@ -77,7 +77,8 @@ export function renderSnapshot(s: SnapshotRecord): XmlValue {
     volumeSize: s.volumeSize,
     description: s.description,
     encrypted: s.encrypted,
-    storageTier: "standard",
+    storageTier: s.storageTier ?? "standard",
+    fullSnapshotSizeInBytes: s.fullSnapshotSizeInBytes,
     tagSet: tagSet(s.tags),
   };
 }

@@ -75,6 +75,12 @@ export interface SnapshotRecord {
   encrypted: boolean;
   tags: Tag[];
   lock?: SnapshotLock;
+  /** `standard` (default) or `archive` (ModifySnapshotTier). */
+  storageTier?: "standard" | "archive";
+  /** When the last ModifySnapshotTier started (epoch ms); DescribeSnapshotTierStatus LastTieringStartTime. */
+  lastTieringStartTime?: number;
+  /** DescribeSnapshots `FullSnapshotSizeInBytes`; absent unless seeded (AWS reports it for some snapshots only). */
+  fullSnapshotSizeInBytes?: number;
 }
 
 export interface VolumeRecord {
@@ -148,10 +154,62 @@ export interface SeededImageReference {
   region: string;
 }
 
+/** A Recycle Bin retention rule (rbin CreateRule, reduced): deleted resources matching it are retained. */
+export interface RecycleBinRule {
+  /** 1–365 days. */
+  retentionDays: number;
+  /** Tag-level rule: the resource must carry at least one of these key/value pairs. Absent = Region-level. */
+  tags?: Record<string, string>;
+  /** Limit the rule to one account / region (default: every account and region). */
+  accountId?: string;
+  region?: string;
+}
+
+export interface RecycleBinRules {
+  snapshots?: RecycleBinRule | RecycleBinRule[];
+  images?: RecycleBinRule | RecycleBinRule[];
+}
+
+export interface BinnedSnapshot {
+  record: SnapshotRecord;
+  enterTime: number;
+  exitTime: number;
+}
+
+export interface BinnedImage {
+  record: ImageRecord;
+  enterTime: number;
+  exitTime: number;
+}
+
+/** Windows fast launch for one image in one account (EnableFastLaunch). */
+export interface FastLaunchRecord {
+  imageId: string;
+  accountId: string;
+  region: string;
+  state: "enabling" | "enabled" | "disabling";
+  stateTransitionReason: string;
+  stateTransitionTime: number;
+  targetResourceCount: number;
+  maxParallelLaunches: number;
+  launchTemplate?: { launchTemplateId?: string; launchTemplateName?: string; version?: string };
+  /** The pre-provisioned snapshots (tagged `CreatedBy: EC2 Fast Launch`). */
+  snapshotIds: string[];
+  /** Simulated time of the next transition (enabling -> enabled, disabling -> gone). */
+  transitionAt: number;
+}
+
 /** Runtime switches (start options, changeable on `aws.state.ec2.settings`; reset() restores them). */
 export interface Ec2Settings {
   /** DescribeImageReferences: "supported" (default), "unsupported" (InvalidAction), "denied" (UnauthorizedOperation). */
   imageReferences: "supported" | "unsupported" | "denied";
+  /**
+   * "aws-documented" (default): a protected DeregisterImage is OperationNotPermitted, a locked DeleteSnapshot
+   * is SnapshotLocked. "alternate": UnauthorizedOperation (403) and InvalidParameterValue, neutral messages.
+   */
+  errorCodes: "aws-documented" | "alternate";
+  /** Recycle Bin retention rules; none = deletion is final. */
+  recycleBin: RecycleBinRules;
 }
 
 export interface Ec2Timing {
@@ -159,6 +217,8 @@ export interface Ec2Timing {
   deregisteredVisibleForMs: number;
   snapshotInUseAfterDeregisterMs: number;
   protectionCooldownMs: number;
+  /** Fast launch `enabling` -> `enabled` and `disabling` -> gone. */
+  fastLaunchTransitionMs: number;
 }
 
 /** Every EC2 resource of every account and region, keyed by id (ids are globally unique). */
@@ -171,6 +231,11 @@ export class Ec2Store {
   readonly clientTokens = new Map<string, { imageId: string; fingerprint: string }>();
   readonly launchTemplates = new Map<string, LaunchTemplateRecord>();
   readonly imageReferences: SeededImageReference[] = [];
+  /** Windows fast launch, keyed `account/imageId`. */
+  readonly fastLaunch = new Map<string, FastLaunchRecord>();
+  /** Recycle Bin contents, keyed by resource id. */
+  readonly binnedSnapshots = new Map<string, BinnedSnapshot>();
+  readonly binnedImages = new Map<string, BinnedImage>();
   /** The runtime switches; assign fields to change behaviour mid-test. */
   settings: Ec2Settings;
   private readonly seededRegions = new Set<string>();
@@ -179,9 +244,82 @@ export class Ec2Store {
     readonly clock: SimClock,
     readonly timing: Ec2Timing,
     readonly seedBaseImages = true,
-    private readonly initialSettings: Ec2Settings = { imageReferences: "supported" },
+    private readonly initialSettings: Ec2Settings = {
+      imageReferences: "supported",
+      errorCodes: "aws-documented",
+      recycleBin: {},
+    },
   ) {
-    this.settings = { ...initialSettings };
+    this.settings = structuredClone(initialSettings);
+  }
+
+  /** The longest-retention rule among `rules` matching a resource (account, region, tags). */
+  private matchRule(
+    rules: RecycleBinRule | RecycleBinRule[] | undefined,
+    r: { ownerId: string; region: string; tags: Tag[] },
+  ): RecycleBinRule | undefined {
+    const list = rules === undefined ? [] : Array.isArray(rules) ? rules : [rules];
+    let best: RecycleBinRule | undefined;
+    for (const rule of list) {
+      if (rule.accountId !== undefined && rule.accountId !== r.ownerId) continue;
+      if (rule.region !== undefined && rule.region !== r.region) continue;
+      if (
+        rule.tags &&
+        !Object.entries(rule.tags).some(([k, v]) => r.tags.some((t) => t.key === k && t.value === v))
+      )
+        continue;
+      if (!best || rule.retentionDays > best.retentionDays) best = rule;
+    }
+    return best;
+  }
+
+  /** Delete a snapshot: into the Recycle Bin when a snapshot rule matches, else for good. True if binned. */
+  removeSnapshot(snap: SnapshotRecord): boolean {
+    this.snapshots.delete(snap.snapshotId);
+    const rule = this.matchRule(this.settings.recycleBin.snapshots, snap);
+    if (!rule) return false;
+    const now = this.clock.now();
+    this.binnedSnapshots.set(snap.snapshotId, {
+      record: snap,
+      enterTime: now,
+      exitTime: now + rule.retentionDays * 86400000,
+    });
+    return true;
+  }
+
+  /** A deregistered EBS-backed image goes to the Recycle Bin when an image rule matches. True if binned. */
+  binImage(img: ImageRecord): boolean {
+    if (img.rootDeviceType !== "ebs") return false;
+    const rule = this.matchRule(this.settings.recycleBin.images, img);
+    if (!rule) return false;
+    const now = this.clock.now();
+    this.images.delete(img.imageId);
+    this.binnedImages.set(img.imageId, {
+      record: img,
+      enterTime: now,
+      exitTime: now + rule.retentionDays * 86400000,
+    });
+    return true;
+  }
+
+  /** Snapshots created by fast launch for `fl`: `CreatedBy: EC2 Fast Launch`, owned by the enabling account. */
+  private provisionFastLaunch(fl: FastLaunchRecord): void {
+    const img = this.images.get(fl.imageId);
+    const root = img?.blockDeviceMappings.find((b) => b.snapshotId !== undefined);
+    const size = root?.volumeSize ?? 30;
+    for (let n = fl.snapshotIds.length; n < fl.targetResourceCount; n++) {
+      const snap = this.addSnapshot({
+        region: fl.region,
+        ownerId: fl.accountId,
+        volumeId: "vol-ffffffff",
+        volumeSize: size,
+        description: `This is Fast Launch snapshot for image ${fl.imageId}`,
+        encrypted: root?.encrypted ?? false,
+        tags: [{ key: "CreatedBy", value: "EC2 Fast Launch" }],
+      });
+      snap.state = "completed";
+      fl.snapshotIds.push(snap.snapshotId);
+    }
   }
 
   /**
@@ -220,9 +358,12 @@ export class Ec2Store {
 
   /** Forget every resource (base images are re-seeded on next use) and restore the start settings. */
   reset(): void {
-    this.settings = { ...this.initialSettings };
+    this.settings = structuredClone(this.initialSettings);
     this.launchTemplates.clear();
     this.imageReferences.length = 0;
+    this.fastLaunch.clear();
+    this.binnedSnapshots.clear();
+    this.binnedImages.clear();
     this.images.clear();
     this.snapshots.clear();
     this.volumes.clear();
@@ -252,6 +393,24 @@ export class Ec2Store {
       if (i.state === "pending") i.state = "running";
       if (i.state === "shutting-down") i.state = "terminated";
     }
+    for (const [key, fl] of this.fastLaunch) {
+      if (now < fl.transitionAt) continue;
+      if (fl.state === "enabling") {
+        fl.state = "enabled";
+        fl.stateTransitionReason = "Client.UserInitiated";
+        fl.stateTransitionTime = fl.transitionAt;
+        fl.transitionAt = Infinity;
+        this.provisionFastLaunch(fl);
+      } else if (fl.state === "disabling") {
+        for (const id of fl.snapshotIds) {
+          const snap = this.snapshots.get(id);
+          if (snap) this.removeSnapshot(snap);
+        }
+        this.fastLaunch.delete(key);
+      }
+    }
+    for (const [id, b] of this.binnedSnapshots) if (now >= b.exitTime) this.binnedSnapshots.delete(id);
+    for (const [id, b] of this.binnedImages) if (now >= b.exitTime) this.binnedImages.delete(id);
   }
 
   /** The id of the public Amazon-owned base image seeded in `region` (use it for RunInstances). */
