@@ -370,7 +370,17 @@ export const describeImages: Ec2Handler = (ctx) => {
   let images: ImageRecord[];
   if (ids.length) {
     // An explicit id is answered whatever its state (a disabled one reads State=disabled).
+    for (const id of ids) checkId("ami", id);
+    const unknown = ids.filter((id) => {
+      const img = ctx.store.images.get(id);
+      return !img || img.region !== ctx.region || !ctx.store.canSee(img, ctx.accountId);
+    });
+    if (unknown.length === 1) throw notFoundImage(unknown[0]);
+    if (unknown.length > 1) {
+      throw new Ec2Error("InvalidAMIID.NotFound", `The image ids '[${unknown.join(", ")}]' do not exist`);
+    }
     images = ids.map((id) => visibleImage(ctx, id));
+    images = images.filter((img, i) => images.indexOf(img) === i);
   } else {
     images = [...ctx.store.images.values()].filter(
       (i) =>
