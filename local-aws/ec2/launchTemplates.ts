@@ -162,6 +162,7 @@ export const createLaunchTemplate: Ec2Handler = (ctx) => {
     createTime: now,
     defaultVersion: 1,
     latestVersion: 1,
+    highestVersion: 1,
     tags: tags["launch-template"] ?? ([] as Tag[]),
     versions: [{ versionNumber: 1, description: p.str("VersionDescription"), createTime: now, data }],
   };
@@ -184,13 +185,14 @@ export const createLaunchTemplateVersion: Ec2Handler = (ctx) => {
   }
   checkDryRun(ctx);
   const v: LaunchTemplateVersionRecord = {
-    versionNumber: t.latestVersion + 1,
+    versionNumber: t.highestVersion + 1,
     description: p.str("VersionDescription"),
     createTime: ctx.store.clock.now(),
     data,
   };
   t.versions.push(v);
   t.latestVersion = v.versionNumber;
+  t.highestVersion = v.versionNumber;
   return { launchTemplateVersion: renderVersion(t, v) };
 };
 
@@ -209,6 +211,51 @@ export const deleteLaunchTemplate: Ec2Handler = (ctx) => {
   checkDryRun(ctx);
   ctx.store.launchTemplates.delete(t.launchTemplateId);
   return { launchTemplate: renderTemplate(t) };
+};
+
+/**
+ * DeleteLaunchTemplateVersions: up to 200 versions; the default version and unknown versions are
+ * reported in the unsuccessful set (the call itself succeeds), as AWS does.
+ */
+export const deleteLaunchTemplateVersions: Ec2Handler = (ctx) => {
+  const t = targetTemplate(ctx);
+  const versions = ctx.params.list("LaunchTemplateVersion");
+  if (!versions.length) throw missing("LaunchTemplateVersion");
+  if (versions.length > 200) throw invalidValue("DeleteLaunchTemplateVersions accepts at most 200 versions.");
+  checkDryRun(ctx);
+  const ok: XmlValue[] = [];
+  const failed: XmlValue[] = [];
+  for (const text of versions) {
+    const n = /^\d+$/.test(text) ? Number(text) : NaN;
+    const base = { launchTemplateId: t.launchTemplateId, launchTemplateName: t.name, versionNumber: n };
+    const idx = t.versions.findIndex((v) => v.versionNumber === n);
+    if (idx < 0) {
+      failed.push({
+        ...base,
+        versionNumber: Number.isFinite(n) ? n : undefined,
+        responseError: {
+          code: "launchTemplateVersionDoesNotExist",
+          message: `The specified launch template version ${text} does not exist.`,
+        },
+      });
+    } else if (n === t.defaultVersion) {
+      failed.push({
+        ...base,
+        responseError: {
+          code: "unexpectedError",
+          message: `Version ${n} is the default version of ${t.launchTemplateId} and cannot be deleted.`,
+        },
+      });
+    } else {
+      t.versions.splice(idx, 1);
+      ok.push(base);
+    }
+  }
+  t.latestVersion = Math.max(...t.versions.map((v) => v.versionNumber));
+  return {
+    successfullyDeletedLaunchTemplateVersionSet: ok,
+    unsuccessfullyDeletedLaunchTemplateVersionSet: failed,
+  };
 };
 
 const TEMPLATE_FILTERS: FilterFields<LaunchTemplateRecord> = {

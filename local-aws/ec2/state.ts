@@ -131,6 +131,8 @@ export interface LaunchTemplateRecord {
   createTime: number;
   defaultVersion: number;
   latestVersion: number;
+  /** Highest version number ever created (numbers of deleted versions are not reused). */
+  highestVersion: number;
   tags: Tag[];
   versions: LaunchTemplateVersionRecord[];
 }

@@ -3,6 +3,7 @@ import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateCommand,
+  DeleteLaunchTemplateVersionsCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeLaunchTemplatesCommand,
   ModifyLaunchTemplateCommand,
@@ -189,5 +190,48 @@ describe("local-aws EC2 launch templates", () => {
       ),
       "InvalidParameterValue",
     );
+  });
+
+  it("DeleteLaunchTemplateVersions deletes old versions, refuses the default one, never reuses numbers", async () => {
+    const ec2 = ec2For(ctx.aws);
+    const created = await ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: "pruned",
+        LaunchTemplateData: { ImageId: AMI_A },
+      }),
+    );
+    const id = created.LaunchTemplate?.LaunchTemplateId as string;
+    for (let i = 0; i < 2; i++) {
+      await ec2.send(
+        new CreateLaunchTemplateVersionCommand({
+          LaunchTemplateId: id,
+          LaunchTemplateData: { ImageId: AMI_B },
+        }),
+      );
+    }
+    const out = await ec2.send(
+      new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ["1", "3", "9"] }),
+    );
+    assert.deepEqual(
+      out.SuccessfullyDeletedLaunchTemplateVersions?.map((v) => v.VersionNumber),
+      [3],
+    );
+    assert.deepEqual(
+      out.UnsuccessfullyDeletedLaunchTemplateVersions?.map((v) => [v.VersionNumber, v.ResponseError?.Code]),
+      [
+        [1, "unexpectedError"],
+        [9, "launchTemplateVersionDoesNotExist"],
+      ],
+    );
+    const lt = (await ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [id] })))
+      .LaunchTemplates?.[0];
+    assert.equal(lt?.LatestVersionNumber, 2);
+    const next = await ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: id,
+        LaunchTemplateData: { ImageId: AMI_A },
+      }),
+    );
+    assert.equal(next.LaunchTemplateVersion?.VersionNumber, 4);
   });
 });
