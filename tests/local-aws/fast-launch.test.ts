@@ -31,8 +31,10 @@ describe("local-aws EC2 fast launch", () => {
         ResourceType: "snapshot",
         SnapshotConfiguration: { TargetResourceCount: 3 },
         MaxParallelLaunches: 6,
+        LaunchTemplate: { LaunchTemplateName: "fl-template", Version: "2" },
       }),
     );
+    assert.deepEqual(out.LaunchTemplate, { LaunchTemplateName: "fl-template", Version: "2" });
     assert.equal(out.State, "enabling");
     assert.equal(out.ImageId, imageId);
     assert.equal(out.OwnerId, account);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
+  CreateTagsCommand,
   DeleteLaunchTemplateCommand,
   DeleteLaunchTemplateVersionsCommand,
   DescribeLaunchTemplateVersionsCommand,
@@ -233,5 +234,36 @@ describe("local-aws EC2 launch templates", () => {
       }),
     );
     assert.equal(next.LaunchTemplateVersion?.VersionNumber, 4);
+  });
+
+  it("CreateTags tags a launch template; DescribeLaunchTemplates filters by tag", async () => {
+    const ec2 = ec2For(ctx.aws);
+    const a = await ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: "tag-a",
+        LaunchTemplateData: { ImageId: AMI_A },
+      }),
+    );
+    await ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: "tag-b",
+        LaunchTemplateData: { ImageId: AMI_A },
+      }),
+    );
+    const id = a.LaunchTemplate?.LaunchTemplateId as string;
+    await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "env", Value: "prod" }] }));
+    const out = await ec2.send(
+      new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:env", Values: ["prod"] }] }),
+    );
+    assert.deepEqual(
+      out.LaunchTemplates?.map((t) => [t.LaunchTemplateId, t.Tags]),
+      [[id, [{ Key: "env", Value: "prod" }]]],
+    );
+    await expectAwsError(
+      ec2.send(
+        new CreateTagsCommand({ Resources: ["lt-0123456789abcdef0"], Tags: [{ Key: "k", Value: "v" }] }),
+      ),
+      "InvalidLaunchTemplateId.NotFound",
+    );
   });
 });
