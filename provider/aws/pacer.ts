@@ -111,7 +111,7 @@ interface Waiter {
 
 /**
  * A FIFO token bucket. `acquire` resolves when a token is taken; retries (`priority`) go ahead of
- * first attempts. It starts full, like AWS's. `throttled()` empties it and slows the refill;
+ * first attempts. It starts full, like AWS's, less one token held in reserve. `throttled()` empties it and slows the refill;
  * `accepted()` restores the rate gradually.
  */
 export class TokenBucket {
@@ -130,7 +130,9 @@ export class TokenBucket {
     readonly size: BucketSize,
     private readonly clock: PacerClock = realPacerClock,
   ) {
-    this.tokens = size.burst;
+    // One token held back (when the burst allows): AWS's bucket then always has a spare, which absorbs
+    // the jitter between our grant and the request's arrival (up to one refill interval).
+    this.tokens = size.burst > 1 ? size.burst - 1 : size.burst;
     this.updatedAt = clock.now();
     this.rate = size.perSecond;
   }
@@ -180,7 +182,8 @@ export class TokenBucket {
 
   private refill(): void {
     const now = this.clock.now();
-    this.tokens = Math.min(this.size.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.rate);
+    const full = this.size.burst > 1 ? this.size.burst - 1 : this.size.burst;
+    this.tokens = Math.min(full, this.tokens + ((now - this.updatedAt) / 1000) * this.rate);
     this.updatedAt = now;
   }
 
