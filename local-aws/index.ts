@@ -14,6 +14,7 @@ import {
 import { Faults } from "./faults";
 import { S3Store } from "./s3";
 import { createHandler, type RequestLogEntry } from "./server";
+import { StsStore } from "./sts";
 import { Throttle, type BucketSize } from "./throttle";
 
 export type { FaultSpec } from "./faults";
@@ -74,6 +75,10 @@ export interface LocalAwsOptions {
   recycleBin?: RecycleBinRules;
   /** Fast launch `enabling` → `enabled` (snapshots made) and `disabling` → gone (snapshots deleted); default 5000. */
   fastLaunchTransitionMs?: number;
+  /** Serve STS (GetCallerIdentity, AssumeRole); default true. false = an EC2/S3-only endpoint. */
+  sts?: boolean;
+  /** Role ARNs whose AssumeRole answers AccessDenied; default none. */
+  deniedRoleArns?: string[];
 }
 
 /** Validate the recycleBin option: retention 1–365 days, as rbin CreateRule allows. */
@@ -130,7 +135,7 @@ export class LocalAwsState {
 }
 
 export interface LocalAws {
-  /** "http://127.0.0.1:PORT": EC2 and S3, routed by the SigV4 credential scope's service. */
+  /** "http://127.0.0.1:PORT": EC2, S3 and STS, routed by the SigV4 credential scope's service. */
   endpoint: string;
   port: number;
   state: LocalAwsState;
@@ -172,6 +177,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
   const s3Store = new S3Store();
   const state = new LocalAwsState(ec2, s3Store, { ...(opts.accounts ?? {}) });
   const faults = new Faults();
+  const sts = new StsStore(clock, opts.deniedRoleArns ?? []);
   const log: RequestLogEntry[] = [];
   const throttle = opts.throttling
     ? new Throttle(clock, typeof opts.throttling === "object" ? opts.throttling : {})
@@ -186,6 +192,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       s3: s3Store,
       accountIdFor: (k) => state.accountIdFor(k),
       supportsDeleteAssociatedSnapshots: opts.supportsDeleteAssociatedSnapshots ?? true,
+      sts: (opts.sts ?? true) ? sts : undefined,
     }),
   );
   server.keepAliveTimeout = 5000;
@@ -209,6 +216,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       log.length = 0;
       faults.clear();
       throttle?.reset();
+      sts.reset();
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
