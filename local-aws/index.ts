@@ -7,6 +7,7 @@ import {
   type Ec2Timing,
   type ImageRecord,
   type InstanceRecord,
+  type RecycleBinRules,
   type SnapshotRecord,
   type VolumeRecord,
 } from "./ec2/state";
@@ -19,7 +20,18 @@ import { Throttle, type BucketSize } from "./throttle";
 export type { FaultSpec } from "./faults";
 export type { RequestLogEntry } from "./server";
 export type { BucketSize } from "./throttle";
-export type { ImageRecord, SnapshotRecord, VolumeRecord, InstanceRecord } from "./ec2/state";
+export type {
+  ImageRecord,
+  SnapshotRecord,
+  VolumeRecord,
+  InstanceRecord,
+  LaunchTemplateRecord,
+  Ec2Settings,
+  ImageReferenceType,
+  RecycleBinRule,
+  RecycleBinRules,
+  FastLaunchRecord,
+} from "./ec2/state";
 export { AMAZON_ACCOUNT } from "./ec2/state";
 
 /** Options of `startLocalAws`; every delay is simulated milliseconds, scaled by `timeScale`. */
@@ -44,10 +56,44 @@ export interface LocalAwsOptions {
   accounts?: Record<string, string>;
   /** Seed one public Amazon-owned base image per region (for RunInstances); default true. */
   seedBaseImages?: boolean;
+  /**
+   * DescribeImageReferences: "supported" (default); "unsupported" answers InvalidAction like an endpoint
+   * that does not know the action; "denied" answers UnauthorizedOperation (403). Changeable at runtime
+   * on `aws.state.ec2.settings.imageReferences`.
+   */
+  imageReferences?: "supported" | "unsupported" | "denied";
+  /**
+   * "aws-documented" (default): protected DeregisterImage → OperationNotPermitted, locked DeleteSnapshot →
+   * SnapshotLocked. "alternate": UnauthorizedOperation (403) and InvalidParameterValue with neutral messages,
+   * to prove a client decides by state. Runtime: `aws.state.ec2.settings.errorCodes`.
+   */
+  errorCodes?: "aws-documented" | "alternate";
+  /**
+   * Recycle Bin retention rules: `{ snapshots?: rule | rule[], images?: rule | rule[] }`, rule =
+   * `{ retentionDays, tags?, accountId?, region? }`. Default none. Runtime: `aws.state.ec2.settings.recycleBin`.
+   */
+  recycleBin?: RecycleBinRules;
+  /** Fast launch `enabling` → `enabled` (snapshots made) and `disabling` → gone (snapshots deleted); default 5000. */
+  fastLaunchTransitionMs?: number;
   /** Serve STS (GetCallerIdentity, AssumeRole); default true. false = an EC2/S3-only endpoint. */
   sts?: boolean;
   /** Role ARNs whose AssumeRole answers AccessDenied; default none. */
   deniedRoleArns?: string[];
+}
+
+/** Validate the recycleBin option: retention 1–365 days, as rbin CreateRule allows. */
+function checkRecycleBin(rules: RecycleBinRules): RecycleBinRules {
+  for (const kind of ["snapshots", "images"] as const) {
+    const r = rules[kind];
+    for (const rule of r === undefined ? [] : Array.isArray(r) ? r : [r]) {
+      if (!Number.isInteger(rule.retentionDays) || rule.retentionDays < 1 || rule.retentionDays > 365) {
+        throw new Error(
+          `local-aws: recycleBin.${kind}.retentionDays must be a whole number of days from 1 to 365 (got ${rule.retentionDays}).`,
+        );
+      }
+    }
+  }
+  return rules;
 }
 
 /** Direct read/seed access to the simulated account state. */
@@ -119,8 +165,14 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       deregisteredVisibleForMs: opts.deregisteredVisibleForMs ?? 60000,
       snapshotInUseAfterDeregisterMs: opts.snapshotInUseAfterDeregisterMs ?? 0,
       protectionCooldownMs: opts.protectionCooldownMs ?? 24 * 3600 * 1000,
+      fastLaunchTransitionMs: opts.fastLaunchTransitionMs ?? 5000,
     },
     opts.seedBaseImages ?? true,
+    {
+      imageReferences: opts.imageReferences ?? "supported",
+      errorCodes: opts.errorCodes ?? "aws-documented",
+      recycleBin: checkRecycleBin(opts.recycleBin ?? {}),
+    },
   );
   const s3Store = new S3Store();
   const state = new LocalAwsState(ec2, s3Store, { ...(opts.accounts ?? {}) });
