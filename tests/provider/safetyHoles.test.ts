@@ -7,6 +7,7 @@ import { provablyOwnedSnapshots } from "../../provider/aws/snapshotOwnership";
 import { CREATE_TOKEN_TAG, MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import { createManagedAmi, ManagedAmiPartialError } from "../../provider/create";
 import { readManagedAmi } from "../../provider/read";
+import { teardown } from "../../provider/teardown";
 import * as runtime from "../../provider/runtime";
 import { ManagedAmiOutputs } from "../../provider/types";
 import {
@@ -202,6 +203,45 @@ describe("issue 10: create / refresh / update safety", () => {
       }
     });
 
+    it("the partial record of a throttled create is enough for destroy: nothing is orphaned", async () => {
+      process.env.MANAGED_AMI_RETRY_BUDGET_MS = "100";
+      let err: ManagedAmiPartialError | undefined;
+      try {
+        const instanceId = await launchInstance(env);
+        env.aws.faults.inject({
+          action: "DescribeImages",
+          code: "RequestLimitExceeded",
+          status: 503,
+          times: Infinity,
+        });
+        err = await createManagedAmi(
+          { name: "throttled-then-destroyed", fromInstance: { instanceId } },
+          env.deps(),
+        ).then(
+          () => undefined,
+          (e: unknown) => e as ManagedAmiPartialError,
+        );
+      } finally {
+        env.aws.faults.clear();
+        process.env.MANAGED_AMI_RETRY_BUDGET_MS = "2000";
+      }
+      assert.ok(err instanceof ManagedAmiPartialError);
+      const made = [...env.aws.state.snapshots.values()]
+        .filter((s) => s.description?.includes(err.id))
+        .map((s) => s.snapshotId);
+      assert.ok(made.length > 0);
+      env.aws.advance(env.aws.timing.imageAvailableAfterMs);
+      await teardown(err.properties as unknown as ManagedAmiOutputs, {
+        ec2: env.ec2(),
+        log: { warn: () => {} },
+      });
+      assert.deepEqual(
+        made.filter((id) => env.aws.state.snapshots.has(id)),
+        [],
+        "the image's snapshots are deleted",
+      );
+    });
+
     it("provablyOwnedSnapshots finds CreateImage and CopyImage snapshots by AWS's descriptions and by token, never another image's", async () => {
       const a = await makeImage(env, "prov-a");
       const b = await makeImage(env, "prov-b");
@@ -234,6 +274,27 @@ describe("issue 10: create / refresh / update safety", () => {
       // Another account sees nothing of ours.
       assert.deepEqual(await provablyOwnedSnapshots(env.ec2(REGION, FOREIGN_KEY), a), []);
     });
+  });
+
+  it("two stacks creating the same name and source concurrently: one image, claimed by exactly one of them", async () => {
+    const instanceId = await launchInstance(env);
+    const inputs = (key: string) => ({
+      name: "same-name-two-stacks",
+      fromInstance: { instanceId },
+      __claimKey: key,
+    });
+    const results = await Promise.allSettled([
+      createManagedAmi(inputs("1111111111111111"), env.deps()),
+      createManagedAmi(inputs("2222222222222222"), env.deps()),
+    ]);
+    const ok = results.filter((r) => r.status === "fulfilled");
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.status)));
+    assert.equal(failed.length, 1);
+    assert.match(String(failed[0].reason?.message), /already exists/);
+    assert.equal((failed[0].reason as { id?: string }).id, undefined, "the loser records no image");
+    const images = [...env.aws.state.images.values()].filter((i) => i.name === "same-name-two-stacks");
+    assert.equal(images.length, 1);
   });
 
   describe("defect 1: ownership tags", () => {
