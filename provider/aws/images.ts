@@ -127,3 +127,87 @@ export function imagesUsingSnapshot(ec2: Ec2, snapshotId: string, ignoreImageIds
 export function imagesUsingManifest(ec2: Ec2, imageLocation: string, ignoreImageIds: readonly string[] = []): Promise<string[]> {
   return registeredImagesMatching(ec2, { Name: "manifest-location", Values: [imageLocation] }, ignoreImageIds);
 }
+
+/** A registered image that references a piece of storage. */
+export interface ImageUse {
+  imageId: string;
+  ownerId: string;
+  state: string;
+}
+
+/** Values per `block-device-mapping.snapshot-id` filter (AWS caps filter values at 200). */
+const REFERENCE_CHUNK = 200;
+
+/**
+ * For each of `snapshotIds`, the registered images (not `deregistered`) whose mappings reference it,
+ * in one paged DescribeImages per 200 snapshots, for the whole teardown (not one paging per snapshot).
+ *
+ * Why the query is not narrowed to `Owners: ["self"]`: an image can reference the caller's snapshot
+ * only if its owner can read that snapshot — the caller itself, or an account the snapshot is shared
+ * with (createVolumePermission), whose image may be public or shared back with the caller. Those are
+ * exactly the images DescribeImages without an owner filter adds (public + shared-with-me); dropping
+ * them would need a per-snapshot DescribeSnapshotAttribute to prove the snapshot unshared, which costs
+ * more than the one batched, server-side-filtered query. Images of other accounts not shared with the
+ * caller are invisible either way; AWS's own InvalidSnapshot.InUse is the second line for them.
+ */
+export async function imagesUsingSnapshots(ec2: Ec2, snapshotIds: readonly string[]): Promise<Map<string, ImageUse[]>> {
+  const wanted = [...new Set(snapshotIds)];
+  const uses = new Map<string, ImageUse[]>(wanted.map((id) => [id, []]));
+  for (let i = 0; i < wanted.length; i += REFERENCE_CHUNK) {
+    const chunk = wanted.slice(i, i + REFERENCE_CHUNK);
+    const pages = paginateDescribeImages(
+      { client: forPaginator(EC2Client, ec2) },
+      { Filters: [{ Name: "block-device-mapping.snapshot-id", Values: chunk }], IncludeDeprecated: true, IncludeDisabled: true },
+    );
+    for await (const page of pages) {
+      for (const image of page.Images ?? []) {
+        if (!image.ImageId || image.State === "deregistered") continue;
+        for (const snapshotId of snapshotIdsOf(image)) {
+          const list = uses.get(snapshotId);
+          if (list && !list.some((u) => u.imageId === image.ImageId)) {
+            list.push({ imageId: image.ImageId, ownerId: image.OwnerId ?? "", state: image.State ?? "" });
+          }
+        }
+      }
+    }
+  }
+  for (const list of uses.values()) list.sort((a, b) => a.imageId.localeCompare(b.imageId));
+  return uses;
+}
+
+/** The given images as DescribeImages shows them now (one call by id list); unknown ones are left out. */
+export async function describeImagesById(ec2: Ec2, imageIds: readonly string[]): Promise<Image[]> {
+  const found: Image[] = [];
+  for (const id of new Set(imageIds)) {
+    const image = await describeImage(ec2, id);
+    if (image) found.push(image);
+  }
+  return found;
+}
+
+/**
+ * Registered instance-store images whose manifest lives in `bucket` (filter `manifest-location`
+ * `bucket/*`): the only images that can list a part key of that bucket, because part keys are
+ * relative to their manifest's folder.
+ */
+export async function instanceStoreImagesInBucket(ec2: Ec2, bucket: string): Promise<{ imageId: string; location: string }[]> {
+  const found: { imageId: string; location: string }[] = [];
+  const pages = paginateDescribeImages(
+    { client: forPaginator(EC2Client, ec2) },
+    {
+      Filters: [
+        { Name: "manifest-location", Values: [`${bucket}/*`] },
+        { Name: "root-device-type", Values: ["instance-store"] },
+      ],
+      IncludeDeprecated: true,
+      IncludeDisabled: true,
+    },
+  );
+  for await (const page of pages) {
+    for (const image of page.Images ?? []) {
+      if (!image.ImageId || image.State === "deregistered" || !image.ImageLocation) continue;
+      if (image.ImageLocation.startsWith(`${bucket}/`)) found.push({ imageId: image.ImageId, location: image.ImageLocation });
+    }
+  }
+  return found;
+}
