@@ -97,7 +97,11 @@ export class StorageDeleteError extends Error {
 export const SNAPSHOT_CONCURRENCY = 8;
 
 /** Run `fn` over `items` with at most `limit` at once; results (settled) in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -153,7 +157,11 @@ export function lockedError(lock: SnapshotLock): StorageDeleteError {
  *    image: a registered image other than ours → `in-use`; none or our own (deregistration settling)
  *    → the delete is retried with backoff for `inUseTimeoutMs` (no re-paging), then a time-out error.
  */
-export async function deleteSnapshotSafely(ec2: Ec2, snapshotId: string, opts: SafeDeleteOptions = {}): Promise<SnapshotOutcome> {
+export async function deleteSnapshotSafely(
+  ec2: Ec2,
+  snapshotId: string,
+  opts: SafeDeleteOptions = {},
+): Promise<SnapshotOutcome> {
   const clock = opts.clock ?? realClock;
   const ignore = opts.ignoreImageIds ?? [];
   const timeoutMs = opts.inUseTimeoutMs ?? DEFAULT_IN_USE_TIMEOUT_MS;
@@ -175,7 +183,10 @@ export async function deleteSnapshotSafely(ec2: Ec2, snapshotId: string, opts: S
       .catch((err: unknown) => {
         throw explainFailure(target, "DescribeImages", err);
       }));
-  let users = await confirmUsers(ec2, found.filter((u) => !ignore.includes(u.imageId))).catch((err: unknown) => {
+  let users = await confirmUsers(
+    ec2,
+    found.filter((u) => !ignore.includes(u.imageId)),
+  ).catch((err: unknown) => {
     throw explainFailure(target, "DescribeImages", err);
   });
   if (users.some((u) => !opts.accountId || u.ownerId !== opts.accountId)) {
@@ -233,7 +244,9 @@ async function confirmUsers(ec2: Ec2, users: readonly ImageUse[]): Promise<Image
     ec2,
     users.map((u) => u.imageId),
   );
-  const registered = new Set(now.filter((i) => i.ImageId && i.State !== "deregistered").map((i) => i.ImageId as string));
+  const registered = new Set(
+    now.filter((i) => i.ImageId && i.State !== "deregistered").map((i) => i.ImageId as string),
+  );
   return users.filter((u) => registered.has(u.imageId));
 }
 
@@ -264,18 +277,32 @@ export async function deleteBundleSafely(
   try {
     checkBundleKeys(bundle);
   } catch (err) {
-    throw new StorageDeleteError(`s3://${location}`, "error", `the recorded bundle is refused: ${errorMessage(err)}`,
-      "Nothing of the bundle was deleted; delete its objects by hand after checking them, or set deleteBundle: false", { cause: err });
+    throw new StorageDeleteError(
+      `s3://${location}`,
+      "error",
+      `the recorded bundle is refused: ${errorMessage(err)}`,
+      "Nothing of the bundle was deleted; delete its objects by hand after checking them, or set deleteBundle: false",
+      { cause: err },
+    );
   }
   const ignore = opts.ignoreImageIds ?? [];
   const usedBy = await bundleUsers(ec2, s3, bundle, ignore).catch((err: unknown) => {
     throw explainFailure(`s3://${location}`, err instanceof StorageDeleteError ? "" : "DescribeImages", err);
   });
-  if (usedBy.length > 0) return { bucket: bundle.bucket, manifestKey: bundle.manifestKey, outcome: "in-use", deletedKeys: [], usedBy };
+  if (usedBy.length > 0)
+    return {
+      bucket: bundle.bucket,
+      manifestKey: bundle.manifestKey,
+      outcome: "in-use",
+      deletedKeys: [],
+      usedBy,
+    };
   const { deleted, failed } = await deleteKeys(s3, bundle.bucket, bundleKeys(bundle));
   if (failed.length > 0) {
     const errors = failed.map((f) => keyFailure(bundle.bucket, f));
-    throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map((e) => e.message).join("\n"));
+    throw errors.length === 1
+      ? errors[0]
+      : new AggregateError(errors, errors.map((e) => e.message).join("\n"));
   }
   return { bucket: bundle.bucket, manifestKey: bundle.manifestKey, outcome: "deleted", deletedKeys: deleted };
 }
@@ -284,7 +311,12 @@ export async function deleteBundleSafely(
  * Registered images (except `ignore`) that use the bundle's manifest, or whose own manifest in the
  * same bucket lists one of its part keys. A manifest that cannot be read (other than gone) fails.
  */
-export async function bundleUsers(ec2: Ec2, s3: S3, bundle: OwnedBundle, ignore: readonly string[]): Promise<string[]> {
+export async function bundleUsers(
+  ec2: Ec2,
+  s3: S3,
+  bundle: OwnedBundle,
+  ignore: readonly string[],
+): Promise<string[]> {
   const location = bundleLocation(bundle);
   const users = new Set(await imagesUsingManifest(ec2, location, ignore));
   const ours = new Set(bundle.partKeys);
@@ -295,9 +327,13 @@ export async function bundleUsers(ec2: Ec2, s3: S3, bundle: OwnedBundle, ignore:
       theirs = await readBundle(s3, other.location);
     } catch (err) {
       if (isNoSuchKey(err) || isNoSuchKey((err as { cause?: unknown }).cause)) continue; // no manifest: it lists nothing
-      throw new StorageDeleteError(`s3://${location}`, "error",
+      throw new StorageDeleteError(
+        `s3://${location}`,
+        "error",
         `the manifest of ${other.imageId} (s3://${other.location}) could not be read to check it shares no part (${errorMessage(err)})`,
-        "Nothing of the bundle was deleted; fix access to that manifest and run destroy again, or set deleteBundle: false", { cause: err });
+        "Nothing of the bundle was deleted; fix access to that manifest and run destroy again, or set deleteBundle: false",
+        { cause: err },
+      );
     }
     if (theirs.partKeys.some((key) => ours.has(key))) users.add(other.imageId);
   }
@@ -307,11 +343,19 @@ export async function bundleUsers(ec2: Ec2, s3: S3, bundle: OwnedBundle, ignore:
 function keyFailure(bucket: string, failure: KeyFailure): StorageDeleteError {
   const target = `s3://${bucket}/${failure.key}`;
   if (failure.code === "AccessDenied") {
-    return new StorageDeleteError(target, "access-denied", `access denied (${failure.message || "AccessDenied"})`,
-      `Grant s3:DeleteObject on arn:aws:s3:::${bucket}/* to the identity running destroy, then run destroy again`);
+    return new StorageDeleteError(
+      target,
+      "access-denied",
+      `access denied (${failure.message || "AccessDenied"})`,
+      `Grant s3:DeleteObject on arn:aws:s3:::${bucket}/* to the identity running destroy, then run destroy again`,
+    );
   }
-  return new StorageDeleteError(target, "error", `DeleteObjects failed for this key (${failure.code}${failure.message ? `: ${failure.message}` : ""})`,
-    "Fix the cause, then run destroy again (it resumes)");
+  return new StorageDeleteError(
+    target,
+    "error",
+    `DeleteObjects failed for this key (${failure.code}${failure.message ? `: ${failure.message}` : ""})`,
+    "Fix the cause, then run destroy again (it resumes)",
+  );
 }
 
 /** Turn an AWS error from `action` on `target` into a StorageDeleteError with a cause and a fix. */
@@ -320,20 +364,37 @@ export function explainFailure(target: string, action: string, err: unknown): St
   const code = errorCode(err) || "Error";
   const text = errorMessage(err);
   if (isSnapshotLocked(err)) {
-    return new StorageDeleteError(target, "locked", `it is locked by EBS snapshot lock (${code}${text ? `: ${text}` : ""})`,
+    return new StorageDeleteError(
+      target,
+      "locked",
+      `it is locked by EBS snapshot lock (${code}${text ? `: ${text}` : ""})`,
       "Unlock it (aws ec2 unlock-snapshot, possible for governance mode or during a compliance cooling-off period) or wait for the lock to expire, then run destroy again; or set deleteSnapshots: false to leave it",
-      { cause: err });
+      { cause: err },
+    );
   }
   if (isAccessDenied(err)) {
-    return new StorageDeleteError(target, "access-denied", `${action} was denied (${code}${text ? `: ${text}` : ""})`,
-      `Grant ec2:${action} to the identity running destroy, then run destroy again`, { cause: err });
+    return new StorageDeleteError(
+      target,
+      "access-denied",
+      `${action} was denied (${code}${text ? `: ${text}` : ""})`,
+      `Grant ec2:${action} to the identity running destroy, then run destroy again`,
+      { cause: err },
+    );
   }
   if (isThrottling(err) || isTransient(err)) {
-    return new StorageDeleteError(target, isThrottling(err) ? "throttled" : "timeout",
+    return new StorageDeleteError(
+      target,
+      isThrottling(err) ? "throttled" : "timeout",
       `${action} kept failing with ${code} for the whole retry budget`,
       "Run destroy again (it resumes); with many resources use a lower --parallel or raise MANAGED_AMI_RETRY_BUDGET_MS",
-      { cause: err });
+      { cause: err },
+    );
   }
-  return new StorageDeleteError(target, "error", `${action} failed (${code}${text ? `: ${text}` : ""})`,
-    "Fix the cause, then run destroy again (it resumes)", { cause: err });
+  return new StorageDeleteError(
+    target,
+    "error",
+    `${action} failed (${code}${text ? `: ${text}` : ""})`,
+    "Fix the cause, then run destroy again (it resumes)",
+    { cause: err },
+  );
 }
