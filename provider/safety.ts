@@ -149,10 +149,11 @@ export function lockedError(lock: SnapshotLock): StorageDeleteError {
 
 /**
  * Delete `snapshotId` unless a registered image still references it (decided in this order):
- * 1. a lock (DescribeLockedSnapshots) → not attempted, `StorageDeleteError` "locked";
- * 2. users from the reference lookup, minus `ignoreImageIds`, re-read by id (one being deregistered
- *    no longer counts); a user of another account → `in-use`; users of the caller's account only →
- *    a DeleteSnapshot attempt decides (AWS's InvalidSnapshot.InUse is authoritative);
+ * 1. users from the reference lookup, minus `ignoreImageIds`, re-read by id (one being deregistered
+ *    no longer counts); a user of another account → `in-use`;
+ * 2. a lock (DescribeLockedSnapshots) → never attempted: `in-use` when users remain, else a
+ *    `StorageDeleteError` "locked"; users of the caller's account only → a DeleteSnapshot attempt
+ *    decides (AWS's InvalidSnapshot.InUse is authoritative);
  * 3. DeleteSnapshot. NotFound is success. InvalidSnapshot.InUse → one lookup learns the blocking
  *    image: a registered image other than ours → `in-use`; none or our own (deregistration settling)
  *    → the delete is retried with backoff for `inUseTimeoutMs` (no re-paging), then a time-out error.
@@ -167,14 +168,6 @@ export async function deleteSnapshotSafely(
   const timeoutMs = opts.inUseTimeoutMs ?? DEFAULT_IN_USE_TIMEOUT_MS;
   const deadline = clock.now() + timeoutMs;
   const target = `snapshot ${snapshotId}`;
-
-  const locks =
-    opts.locks ??
-    (await activeLocks(ec2, [snapshotId]).catch((err: unknown) => {
-      throw explainFailure(target, "DescribeLockedSnapshots", err);
-    }));
-  const lock = locks.get(snapshotId);
-  if (lock) throw lockedError(lock);
 
   const found =
     opts.users ??
@@ -192,6 +185,15 @@ export async function deleteSnapshotSafely(
   if (users.some((u) => !opts.accountId || u.ownerId !== opts.accountId)) {
     return { snapshotId, outcome: "in-use", usedBy: users.map((u) => u.imageId) };
   }
+  const locks =
+    opts.locks ??
+    (await activeLocks(ec2, [snapshotId]).catch((err: unknown) => {
+      throw explainFailure(target, "DescribeLockedSnapshots", err);
+    }));
+  const lock = locks.get(snapshotId);
+  if (lock && users.length > 0) return { snapshotId, outcome: "in-use", usedBy: users.map((u) => u.imageId) };
+  if (lock) throw lockedError(lock);
+
   // Only the caller's own images (if any) still show as users: AWS refuses the delete while one is registered.
 
   let blockerLearned = false;

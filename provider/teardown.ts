@@ -42,7 +42,6 @@ import {
   deleteBundleSafely,
   deleteSnapshotsSafely,
   explainFailure,
-  lockedError,
   realClock,
   StorageDeleteError,
   type BundleOutcome,
@@ -389,7 +388,7 @@ async function reconcileSnapshots(c: ReconcileContext): Promise<void> {
     if (!facts.has(id)) result.snapshots.push({ snapshotId: id, outcome: "already-gone" });
     else if (reported.get(id) === "success") result.snapshots.push({ snapshotId: id, outcome: "deleted" });
   }
-  let remaining = [...facts.keys()].filter((id) => reported.get(id) !== "success");
+  const remaining = [...facts.keys()].filter((id) => reported.get(id) !== "success");
   if (remaining.length === 0) return;
 
   if (c.deregisteredHere) {
@@ -406,13 +405,6 @@ async function reconcileSnapshots(c: ReconcileContext): Promise<void> {
     }
   }
 
-  for (const id of remaining) {
-    const lock = c.locks.get(id);
-    if (!lock) continue;
-    failures.push(lockedError(lock));
-    kept.push(facts.get(id) as SnapshotFacts);
-  }
-  remaining = remaining.filter((id) => !c.locks.has(id));
   const settled = await deleteSnapshotsSafely(ec2, remaining, {
     ignoreImageIds: c.ignoreImageIds,
     accountId: outputs.ownerId,
