@@ -12,6 +12,9 @@
 // MANAGED_AMI_PROPERTY_RUNS (default 200) sets the number of cases; MANAGED_AMI_PROPERTY_SEED replays one.
 import assert from "node:assert/strict";
 import { DeregisterImageCommand } from "@aws-sdk/client-ec2";
+import { deleteListed } from "../../cli/audit/delete";
+import { defaultClients } from "../../cli/audit/run";
+import { scan } from "../../cli/audit/scan";
 import fc from "fast-check";
 import type { SeededBundle } from "../../local-aws/s3/manifest";
 import type { ManagedAmiInputs, ManagedAmiOutputs } from "../../provider/types";
@@ -63,7 +66,8 @@ type Op =
   | { kind: "deregisterOutOfBand"; image: number; deleteAssociatedSnapshots: boolean }
   | { kind: "removeOutOfBand"; resource: number }
   | { kind: "lock"; snapshot: number }
-  | { kind: "unlock"; snapshot: number };
+  | { kind: "unlock"; snapshot: number }
+  | { kind: "auditDelete" };
 
 const idx = fc.nat({ max: 15 });
 const flag = fc.boolean();
@@ -141,6 +145,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("removeOutOfBand" as const), resource: idx }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("lock" as const), snapshot: idx }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("unlock" as const), snapshot: idx }) },
+  { weight: 2, arbitrary: fc.constant({ kind: "auditDelete" as const }) },
 );
 
 /** How often each interesting situation occurred over all cases; each must occur (else the test proves little). */
@@ -155,6 +160,7 @@ const coverage = {
   refreshDeregistered: 0,
   adoptForeignRefused: 0,
   bundleDeleted: 0,
+  auditAfterKept: 0,
 };
 
 interface Managed {
@@ -173,6 +179,8 @@ class Case {
   readonly bundles: SeededBundle[] = [];
   readonly managed: Managed[] = [];
   readonly trace: string[] = [];
+  /** Snapshots a successful delete left in place (flag off, in use, locked): never anyone's to delete. */
+  readonly kept = new Set<string>();
   private names = 0;
 
   constructor(
@@ -436,6 +444,21 @@ class Case {
         if (m) await this.delete(m);
         return;
       }
+      case "auditDelete": {
+        // `managed-ami audit --delete` of the orphaned snapshots it lists: it may delete only what a
+        // resource still in state records for deletion while its image is gone (the resource's own
+        // claim) — never a snapshot a finished delete kept, nor any unmanaged one.
+        const deletable = this.managed
+          .filter((m) => !this.isRegistered(m.id) && m.outs.deleteSnapshots !== false)
+          .flatMap((m) => m.outs.snapshotIds);
+        if ([...this.kept].some((s) => this.exists(s))) coverage.auditAfterKept++;
+        await this.step("audit --delete", deletable, async () => {
+          const clients = defaultClients();
+          const found = await scan({ regions: [this.region], clients });
+          await deleteListed(found.orphanedSnapshots, [], clients);
+        });
+        return;
+      }
       case "deregisterOutOfBand": {
         const candidates = this.registeredImages();
         if (candidates.length === 0) return;
@@ -570,6 +593,7 @@ class Case {
     }
     const kept = this.recordedStorage(m, true).filter((x) => !deletable.includes(x) && this.exists(x));
     if (kept.length > 0) coverage.flagOffKeptStorage++;
+    for (const item of [...kept, ...left]) if (item.startsWith("snap-")) this.kept.add(item);
     if (m.outs.bundle && deletable.length > 0 && left.length === 0) {
       coverage.bundleDeleted++;
       if ([...existingObjects(this.ep)].some((o) => o.startsWith(`${this.bucket}/${this.prefix}`)))
