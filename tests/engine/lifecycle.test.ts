@@ -39,7 +39,14 @@ describe("engine path: ManagedAmi through the real dynamic-provider host", funct
   }
 
   async function describe1(imageId: string) {
-    const out = await stack.ec2().send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+    // A deregistered image is described only for a while, then InvalidAMIID.NotFound: both mean gone.
+    const out = await stack
+      .ec2()
+      .send(new DescribeImagesCommand({ ImageIds: [imageId] }))
+      .catch((err: { name?: string }) => {
+        if (err.name === "InvalidAMIID.NotFound") return { Images: [] };
+        throw err;
+      });
     return out.Images?.[0];
   }
 
