@@ -53,7 +53,8 @@ export function checkPartName(name: string): string {
   if (name === "") refuse("a <part> has an empty <filename>");
   if (name.startsWith("/")) refuse(`the part name "${name}" is an absolute key`);
   // eslint-disable-next-line no-control-regex
-  if (/[\\\u0000-\u001f]/.test(name)) refuse(`the part name ${JSON.stringify(name)} contains a backslash or a control character`);
+  if (/[\\\u0000-\u001f]/.test(name))
+    refuse(`the part name ${JSON.stringify(name)} contains a backslash or a control character`);
   if (name.split("/").some((segment) => segment === ".." || segment === "." || segment === "")) {
     refuse(`the part name "${name}" escapes the manifest's folder (empty, "." or ".." path segment)`);
   }
@@ -72,7 +73,8 @@ export function parseManifestParts(xml: string): string[] {
   let sawParts = false;
   let text: string | undefined;
   let partHasName = false;
-  const inFilename = () => stack.length >= 3 && stack.at(-1) === "filename" && stack.at(-2) === "part" && stack.at(-3) === "parts";
+  const inFilename = () =>
+    stack.length >= 3 && stack.at(-1) === "filename" && stack.at(-2) === "part" && stack.at(-3) === "parts";
   parser.on("opentag", (tag) => {
     stack.push(tag.local);
     if (tag.local === "parts") sawParts = true;
@@ -99,7 +101,9 @@ export function parseManifestParts(xml: string): string[] {
     parser.write(xml).close();
   } catch (err) {
     if (err instanceof ManifestRefusedError) throw err;
-    throw new ManifestRefusedError(`the manifest is not well-formed XML (${errorMessage(err)})`, { cause: err });
+    throw new ManifestRefusedError(`the manifest is not well-formed XML (${errorMessage(err)})`, {
+      cause: err,
+    });
   }
   if (!sawParts) refuse("the manifest has no <parts> section");
   if (names.length === 0) refuse("the manifest lists no parts");
@@ -111,9 +115,12 @@ export function parseManifestParts(xml: string): string[] {
  * destroy for records written before the parser refused escaping names). Throws naming the key.
  */
 export function checkBundleKeys(bundle: OwnedBundle): void {
-  const folder = bundle.manifestKey.includes("/") ? bundle.manifestKey.slice(0, bundle.manifestKey.lastIndexOf("/") + 1) : "";
+  const folder = bundle.manifestKey.includes("/")
+    ? bundle.manifestKey.slice(0, bundle.manifestKey.lastIndexOf("/") + 1)
+    : "";
   for (const key of bundle.partKeys) {
-    if (!key.startsWith(folder)) refuse(`the recorded part key "${key}" is outside the manifest's folder "${folder}"`);
+    if (!key.startsWith(folder))
+      refuse(`the recorded part key "${key}" is outside the manifest's folder "${folder}"`);
     checkPartName(key.slice(folder.length));
   }
 }
@@ -126,15 +133,21 @@ export async function readBundle(s3: S3, imageLocation: string): Promise<OwnedBu
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: manifestKey }));
     xml = (await out.Body?.transformToString("utf-8")) ?? "";
   } catch (err) {
-    throw new Error(`Cannot read the bundle manifest s3://${bucket}/${manifestKey}: ${errorCode(err) || "error"}: ${errorMessage(err)}`, {
-      cause: err,
-    });
+    throw new Error(
+      `Cannot read the bundle manifest s3://${bucket}/${manifestKey}: ${errorCode(err) || "error"}: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   let names: string[];
   try {
     names = parseManifestParts(xml);
   } catch (err) {
-    throw new Error(`The bundle manifest s3://${bucket}/${manifestKey} is not usable: ${errorMessage(err)}.`, { cause: err });
+    throw new Error(
+      `The bundle manifest s3://${bucket}/${manifestKey} is not usable: ${errorMessage(err)}.`,
+      { cause: err },
+    );
   }
   const folder = manifestKey.includes("/") ? manifestKey.slice(0, manifestKey.lastIndexOf("/") + 1) : "";
   return { bucket, manifestKey, partKeys: [...new Set(names.map((name) => folder + name))] };
@@ -164,8 +177,12 @@ export async function existingKeys(s3: S3, bucket: string, keys: readonly string
   const prefix = commonPrefix([...wanted]);
   const found = new Set<string>();
   try {
-    for await (const page of paginateListObjectsV2({ client: forPaginator(S3Client, s3) }, { Bucket: bucket, Prefix: prefix })) {
-      for (const object of page.Contents ?? []) if (object.Key && wanted.has(object.Key)) found.add(object.Key);
+    for await (const page of paginateListObjectsV2(
+      { client: forPaginator(S3Client, s3) },
+      { Bucket: bucket, Prefix: prefix },
+    )) {
+      for (const object of page.Contents ?? [])
+        if (object.Key && wanted.has(object.Key)) found.add(object.Key);
     }
   } catch (err) {
     if (errorCode(err) === "NoSuchBucket") return [];
@@ -190,7 +207,11 @@ export interface KeyFailure {
  * Delete exactly `keys` (DeleteObjects in batches of at most 1000) and report per-key failures.
  * A key that is already gone counts as deleted; so does a missing bucket.
  */
-export async function deleteKeys(s3: S3, bucket: string, keys: readonly string[]): Promise<{ deleted: string[]; failed: KeyFailure[] }> {
+export async function deleteKeys(
+  s3: S3,
+  bucket: string,
+  keys: readonly string[],
+): Promise<{ deleted: string[]; failed: KeyFailure[] }> {
   const unique = [...new Set(keys)];
   const deleted: string[] = [];
   const failed: KeyFailure[] = [];
@@ -198,7 +219,10 @@ export async function deleteKeys(s3: S3, bucket: string, keys: readonly string[]
     const batch = unique.slice(i, i + 1000);
     try {
       const out = await s3.send(
-        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+        }),
       );
       const errors = new Map((out.Errors ?? []).map((e) => [e.Key ?? "", e]));
       for (const key of batch) {
@@ -211,7 +235,8 @@ export async function deleteKeys(s3: S3, bucket: string, keys: readonly string[]
         deleted.push(...batch);
         continue;
       }
-      for (const key of batch) failed.push({ key, code: errorCode(err) || "Error", message: errorMessage(err) });
+      for (const key of batch)
+        failed.push({ key, code: errorCode(err) || "Error", message: errorMessage(err) });
     }
   }
   return { deleted, failed };

@@ -30,6 +30,7 @@ import {
   startEnv,
   type Env,
 } from "./teardownFixtures";
+import { seedEbsImage } from "../support/localAws";
 
 type Send = (command: unknown) => Promise<unknown>;
 
@@ -310,6 +311,20 @@ describe("teardown safety (issue 10, issue 13 part 3)", function () {
         `snapshot ${out.snapshotIds[0]} was in the archive tier for less than 90 days; AWS charges the 60 remaining days`,
       ),
     );
+  });
+
+  it("a pending, empty record (create stopped before describing its image): destroy deletes the snapshots provably made for it, no other", async () => {
+    env = await startEnv();
+    const { imageId, snapshotIds } = await seedEbsImage(env.aws, env.ec2, "partial");
+    const unrelated = await makeSnapshot(env.ec2);
+    const out = outputsFor(env, imageId, { state: "pending", snapshotIds: [] });
+    await teardown(out, deps(env));
+    assert.ok(snapshotIds.length > 0);
+    assert.deepEqual(
+      snapshotIds.filter((id) => env.aws.state.snapshots.has(id)),
+      [],
+    );
+    assert.equal(env.aws.state.snapshots.has(unrelated), true);
   });
 
   describe("defect 11: an empty DescribeImages answer is not trusted", () => {
