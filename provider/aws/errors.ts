@@ -141,3 +141,9 @@ export function isStsUnavailable(err: unknown): boolean {
   const sysCode = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
   return typeof sysCode === "string" && ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"].includes(sysCode);
 }
+
+/**
+ * STS refused the credentials that EC2 may still accept (an STS endpoint other than the EC2 one, e.g. a
+ * profile's ec2-only `endpoint_url`). Expired credentials are not included: every call would fail.
+ */
+export const isStsCredentialRefusal = is("InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException");
