@@ -104,6 +104,10 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
   declare public readonly creationDate: pulumi.Output<string | undefined>;
   /** `x86_64`, `arm64`, … */
   declare public readonly architecture: pulumi.Output<string | undefined>;
+  /** Snapshots in the image's mappings another account owns: never recorded, tagged or deleted. */
+  declare public readonly unownedSnapshotIds: pulumi.Output<string[] | undefined>;
+  /** This create's token (tag `managed-ami:create-token` on the image). */
+  declare public readonly createToken: pulumi.Output<string | undefined>;
   /** The AMI name (for `adopt`, the image's own name). */
   declare public readonly name: pulumi.Output<string>;
   declare public readonly description: pulumi.Output<string | undefined>;
@@ -147,6 +151,8 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
         bundle: undefined,
         creationDate: undefined,
         architecture: undefined,
+        unownedSnapshotIds: undefined,
+        createToken: undefined,
       },
       opts,
       "managed-ami",
