@@ -141,3 +141,9 @@ export function isStsUnavailable(err: unknown): boolean {
   const sysCode = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
   return typeof sysCode === "string" && ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"].includes(sysCode);
 }
+
+/**
+ * The endpoint does not know the action (an older or partial EC2-compatible endpoint). Teardown then
+ * cannot read that piece of state and falls back to the error-code checks.
+ */
+export const isUnknownAction = is("InvalidAction", "UnknownOperation", "UnknownOperationException", "UnsupportedOperation");
