@@ -95,7 +95,7 @@ describe("teardown decides by state, not by undocumented error codes", function 
     assert.ok(seq.slice(disable + 1, dereg).includes("DescribeFastLaunchImages"), "waited until it was off");
     assert.equal(env.aws.state.images.get(out.imageId)?.state, "deregistered");
     assert.deepEqual(
-      [...env.aws.state.snapshots.values()].filter((s) => s.tags.some((t) => t.Value === "EC2 Fast Launch")),
+      [...env.aws.state.snapshots.values()].filter((s) => s.tags.some((t) => t.value === "EC2 Fast Launch")),
       [],
     );
   });
