@@ -147,3 +147,9 @@ export function isStsUnavailable(err: unknown): boolean {
  * profile's ec2-only `endpoint_url`). Expired credentials are not included: every call would fail.
  */
 export const isStsCredentialRefusal = is("InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException");
+
+/**
+ * The endpoint does not know the action (an older or partial EC2-compatible endpoint). Teardown then
+ * cannot read that piece of state and falls back to the error-code checks.
+ */
+export const isUnknownAction = is("InvalidAction", "UnknownOperation", "UnknownOperationException", "UnsupportedOperation");
