@@ -31,6 +31,7 @@ import {
 } from "./aws/images";
 import { activeLocks, describeLock } from "./aws/locks";
 import { imageInRecycleBin, snapshotsInRecycleBin } from "./aws/recycleBin";
+import { provablyOwnedSnapshots } from "./aws/snapshotOwnership";
 import { archivedSince, existingSnapshotRecords, existingSnapshots } from "./aws/snapshots";
 import { CREATE_TOKEN_TAG, MANAGED_AMI_IMAGE_TAG } from "./aws/tags";
 import { trackDeregistration } from "./deregistrations";
@@ -113,6 +114,22 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
     fail(`${describeCall("DescribeImages", err)}; nothing was deleted. ${fixFor(err)}`, err),
   );
   if (image?.State === "deregistered") provenGone = true;
+
+  // A create that stopped before its image could be read left a pending record with no snapshots:
+  // find the ones provably its own (its create token, or AWS's "Created by CreateImage(…) for <id>").
+  if (
+    recordedSnapshots.length === 0 &&
+    outputs.rootDeviceType !== "instance-store" &&
+    (outputs.state ?? "pending") === "pending"
+  ) {
+    const found = await provablyOwnedSnapshots(ec2, imageId, outputs.createToken).catch((err: unknown) =>
+      fail(
+        `${describeCall("DescribeSnapshots", err)} while looking for the snapshots of an unfinished create; nothing was deleted. ${fixFor(err)}`,
+        err,
+      ),
+    );
+    recordedSnapshots.push(...found);
+  }
 
   if (!isGone(image)) {
     // 2. Deregistration protection: turn it off when allowed, else fail before anything is deleted.

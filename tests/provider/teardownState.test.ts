@@ -2,7 +2,9 @@
 // each test drives the real teardown against local-aws through the real SDK.
 import assert from "node:assert/strict";
 import {
+  CreateImageCommand,
   CreateTagsCommand,
+  RunInstancesCommand,
   DescribeImagesCommand,
   DisableImageCommand,
   EnableFastLaunchCommand,
@@ -181,6 +183,26 @@ describe("teardown: the delete-path safety holes (issue 10)", function () {
     await teardown(out, deps(env));
     assert.deepEqual(tagsOf(env, out.snapshotIds[0]), ["team"]);
     assert.equal(env.aws.state.images.get(other)?.state, "available");
+  });
+
+  it("defect 2: a pending record with no snapshots finds the image's provably own snapshots and deletes them", async () => {
+    env = await startEnv({ supportsDeleteAssociatedSnapshots: false });
+    const base = env.aws.state.baseImageId(REGION);
+    const run = await env.ec2.send(
+      new RunInstancesCommand({ ImageId: base, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1 }),
+    );
+    const made = await env.ec2.send(
+      new CreateImageCommand({ InstanceId: run.Instances?.[0]?.InstanceId, Name: "half-made" }),
+    );
+    const imageId = made.ImageId as string;
+    const own = [...env.aws.state.snapshots.values()]
+      .filter((x) => x.description.includes(imageId))
+      .map((x) => x.snapshotId);
+    assert.ok(own.length > 0);
+    const unrelated = await makeSnapshot(env.ec2);
+    await teardown(outputsFor(env, imageId, { state: "pending", snapshotIds: [] }), deps(env));
+    for (const id of own) assert.equal(env.aws.state.snapshots.has(id), false, `${id} left behind`);
+    assert.ok(env.aws.state.snapshots.has(unrelated));
   });
 
   it("defect 11: an empty DescribeImages answer for a still-registered image does not let its bundle be deleted under it", async () => {
