@@ -19,26 +19,31 @@ import { isNotFoundImage } from "./errors";
 
 export type Ec2 = Pick<EC2Client, "send">;
 
-/**
- * The image as DescribeImages shows it (state may be `deregistered`), or undefined when AWS no longer
- * knows it. `onNotFound` is called when AWS said so explicitly (InvalidAMIID.NotFound/Unavailable),
- * as opposed to an empty answer, which may only lag.
- */
-export async function describeImage(
-  ec2: Ec2,
-  imageId: string,
-  opts: { onNotFound?: () => void } = {},
-): Promise<Image | undefined> {
+/** The image as DescribeImages shows it (state may be `deregistered`), or undefined when AWS no longer knows it. */
+export async function describeImage(ec2: Ec2, imageId: string): Promise<Image | undefined> {
   try {
     const out = await ec2.send(
       new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true, IncludeDisabled: true }),
     );
     return (out.Images ?? []).find((image) => image.ImageId === imageId);
   } catch (err) {
-    if (isNotFoundImage(err)) {
-      opts.onNotFound?.();
-      return undefined;
-    }
+    if (isNotFoundImage(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The image as DescribeImages shows it, telling AWS's "gone" (`InvalidAMIID.NotFound` /
+ * `.Unavailable`) apart from an answer that merely lists nothing (which may lag).
+ */
+export async function lookupImage(ec2: Ec2, imageId: string): Promise<{ image?: Image; notFound: boolean }> {
+  try {
+    const out = await ec2.send(
+      new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true, IncludeDisabled: true }),
+    );
+    return { image: (out.Images ?? []).find((image) => image.ImageId === imageId), notFound: false };
+  } catch (err) {
+    if (isNotFoundImage(err)) return { notFound: true };
     throw err;
   }
 }
@@ -166,25 +171,36 @@ export function imagesUsingManifest(
   );
 }
 
-/** At most this many values in one DescribeImages filter. */
-const FILTER_VALUES = 200;
+/** A registered image that references a piece of storage. */
+export interface ImageUse {
+  imageId: string;
+  ownerId: string;
+  state: string;
+}
+
+/** Values per `block-device-mapping.snapshot-id` filter (AWS caps filter values at 200). */
+const REFERENCE_CHUNK = 200;
 
 /**
- * For each of `snapshotIds`, the registered images (any owner the caller can see, disabled and
- * deprecated included) whose block device mappings reference it, except `ignoreImageIds`: one paged
- * DescribeImages per 200 snapshots instead of one per snapshot. Images of other accounts can only
- * reference a snapshot of ours that we shared, and we only see those that are shared with us or
- * public, so the query cannot be narrowed to `Owners: ["self"]` without losing that case.
+ * For each of `snapshotIds`, the registered images (not `deregistered`) whose mappings reference it,
+ * in one paged DescribeImages per 200 snapshots, for the whole teardown (not one paging per snapshot).
+ *
+ * Why the query is not narrowed to `Owners: ["self"]`: an image can reference the caller's snapshot
+ * only if its owner can read that snapshot — the caller itself, or an account the snapshot is shared
+ * with (createVolumePermission), whose image may be public or shared back with the caller. Those are
+ * exactly the images DescribeImages without an owner filter adds (public + shared-with-me); dropping
+ * them would need a per-snapshot DescribeSnapshotAttribute to prove the snapshot unshared, which costs
+ * more than the one batched, server-side-filtered query. Images of other accounts not shared with the
+ * caller are invisible either way; AWS's own InvalidSnapshot.InUse is the second line for them.
  */
 export async function imagesUsingSnapshots(
   ec2: Ec2,
   snapshotIds: readonly string[],
-  ignoreImageIds: readonly string[] = [],
-): Promise<Map<string, string[]>> {
+): Promise<Map<string, ImageUse[]>> {
   const wanted = [...new Set(snapshotIds)];
-  const users = new Map<string, Set<string>>(wanted.map((id) => [id, new Set()]));
-  for (let i = 0; i < wanted.length; i += FILTER_VALUES) {
-    const chunk = wanted.slice(i, i + FILTER_VALUES);
+  const uses = new Map<string, ImageUse[]>(wanted.map((id) => [id, []]));
+  for (let i = 0; i < wanted.length; i += REFERENCE_CHUNK) {
+    const chunk = wanted.slice(i, i + REFERENCE_CHUNK);
     const pages = paginateDescribeImages(
       { client: forPaginator(EC2Client, ec2) },
       {
@@ -195,41 +211,46 @@ export async function imagesUsingSnapshots(
     );
     for await (const page of pages) {
       for (const image of page.Images ?? []) {
-        if (!image.ImageId || image.State === "deregistered" || ignoreImageIds.includes(image.ImageId))
-          continue;
-        for (const id of snapshotIdsOf(image)) users.get(id)?.add(image.ImageId);
+        if (!image.ImageId || image.State === "deregistered") continue;
+        for (const snapshotId of snapshotIdsOf(image)) {
+          const list = uses.get(snapshotId);
+          if (list && !list.some((u) => u.imageId === image.ImageId)) {
+            list.push({ imageId: image.ImageId, ownerId: image.OwnerId ?? "", state: image.State ?? "" });
+          }
+        }
       }
     }
   }
-  return new Map([...users].map(([id, set]) => [id, [...set].sort()]));
+  for (const list of uses.values()) list.sort((a, b) => a.imageId.localeCompare(b.imageId));
+  return uses;
+}
+
+/** The given images as DescribeImages shows them now (one call by id list); unknown ones are left out. */
+export async function describeImagesById(ec2: Ec2, imageIds: readonly string[]): Promise<Image[]> {
+  const found: Image[] = [];
+  for (const id of new Set(imageIds)) {
+    const image = await describeImage(ec2, id);
+    if (image) found.push(image);
+  }
+  return found;
 }
 
 /**
- * Which of `imageIds` are still registered, asked by id (a reference query by filter may lag behind
- * a deregistration that just happened; AWS answers by-id lookups from the image itself).
+ * Registered instance-store images whose manifest lives in `bucket` (filter `manifest-location`
+ * `bucket/*`): the only images that can list a part key of that bucket, because part keys are
+ * relative to their manifest's folder.
  */
-export async function stillRegistered(ec2: Ec2, imageIds: readonly string[]): Promise<string[]> {
-  const registered: string[] = [];
-  for (const id of imageIds) {
-    const image = await describeImage(ec2, id);
-    if (!isGone(image)) registered.push(id);
-  }
-  return registered;
-}
-
-/** Registered instance-store images the caller can see whose manifest lives in `bucket`, with their manifest key. */
-export async function instanceStoreImagesIn(
+export async function instanceStoreImagesInBucket(
   ec2: Ec2,
   bucket: string,
-  ignoreImageIds: readonly string[] = [],
-): Promise<{ imageId: string; manifestKey: string }[]> {
-  const found: { imageId: string; manifestKey: string }[] = [];
+): Promise<{ imageId: string; location: string }[]> {
+  const found: { imageId: string; location: string }[] = [];
   const pages = paginateDescribeImages(
     { client: forPaginator(EC2Client, ec2) },
     {
       Filters: [
-        { Name: "root-device-type", Values: ["instance-store"] },
         { Name: "manifest-location", Values: [`${bucket}/*`] },
+        { Name: "root-device-type", Values: ["instance-store"] },
       ],
       IncludeDeprecated: true,
       IncludeDisabled: true,
@@ -237,11 +258,9 @@ export async function instanceStoreImagesIn(
   );
   for await (const page of pages) {
     for (const image of page.Images ?? []) {
-      const location = image.ImageLocation ?? "";
-      if (!image.ImageId || image.State === "deregistered" || ignoreImageIds.includes(image.ImageId))
-        continue;
-      if (!location.startsWith(`${bucket}/`)) continue;
-      found.push({ imageId: image.ImageId, manifestKey: location.slice(bucket.length + 1) });
+      if (!image.ImageId || image.State === "deregistered" || !image.ImageLocation) continue;
+      if (image.ImageLocation.startsWith(`${bucket}/`))
+        found.push({ imageId: image.ImageId, location: image.ImageLocation });
     }
   }
   return found;
