@@ -4,7 +4,7 @@
  * serialized into state by earlier versions call them.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ec2Client } from "./aws/clients";
+import { ec2Client, setRetryNotifier } from "./aws/clients";
 import { checkInputs } from "./check";
 import { ManagedAmiPartialError, createManagedAmi, withoutProvider } from "./create";
 import { diffManagedAmi } from "./diff";
@@ -14,6 +14,9 @@ import { ManagedAmiInputs, ManagedAmiOutputs } from "./types";
 import { updateManagedAmi } from "./update";
 
 export { ManagedAmiPartialError };
+
+// "Still retrying" notices of long-retrying AWS calls go to the Pulumi log (the CLI's go to stderr).
+setRetryNotifier((message) => void pulumi.log.info(message));
 
 /** Validates inputs before any AWS call (see check.ts). */
 export async function check(

@@ -8,7 +8,13 @@
  * open up to `MANAGED_AMI_BATCH_LINGER_MS` (default 2000 ms) while paced calls of the same scope
  * wait for tokens (the process is bound by AWS's buckets then, not by lookups); `0` disables.
  */
-import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArguments, InitializeHandlerOutput, InitializeMiddleware } from "@smithy/types";
+import type {
+  HandlerExecutionContext,
+  InitializeHandler,
+  InitializeHandlerArguments,
+  InitializeHandlerOutput,
+  InitializeMiddleware,
+} from "@smithy/types";
 import { httpStatus, isAccessDenied, isThrottling } from "./errors";
 import { pacerBusy, scopeOf } from "./pacer";
 
@@ -31,20 +37,70 @@ interface IdForm {
 const imageId = (item: Item): unknown[] => [item.ImageId];
 const snapshotId = (item: Item): unknown[] => [item.SnapshotId];
 const mappedSnapshots = (item: Item): unknown[] =>
-  ((item.BlockDeviceMappings as { Ebs?: { SnapshotId?: string } }[] | undefined) ?? []).map((m) => m.Ebs?.SnapshotId);
+  ((item.BlockDeviceMappings as { Ebs?: { SnapshotId?: string } }[] | undefined) ?? []).map(
+    (m) => m.Ebs?.SnapshotId,
+  );
 
 /** The lookups that are shared. Order matters: a list parameter wins over a filter of the same action. */
 export const ID_FORMS: readonly IdForm[] = [
   { command: "DescribeImagesCommand", param: "ImageIds", list: "Images", keysOf: imageId, maxIds: 200 },
   { command: "DescribeImagesCommand", filter: "image-id", list: "Images", keysOf: imageId, maxIds: 200 },
-  { command: "DescribeImagesCommand", filter: "block-device-mapping.snapshot-id", list: "Images", keysOf: mappedSnapshots, maxIds: 200 },
-  { command: "DescribeSnapshotsCommand", param: "SnapshotIds", list: "Snapshots", keysOf: snapshotId, maxIds: 200 },
-  { command: "DescribeSnapshotsCommand", filter: "snapshot-id", list: "Snapshots", keysOf: snapshotId, maxIds: 200 },
-  { command: "DescribeLockedSnapshotsCommand", param: "SnapshotIds", list: "Snapshots", keysOf: snapshotId, maxIds: 200 },
-  { command: "DescribeFastLaunchImagesCommand", param: "ImageIds", list: "FastLaunchImages", keysOf: imageId, maxIds: 200 },
-  { command: "DescribeImageReferencesCommand", param: "ImageIds", list: "ImageReferences", keysOf: imageId, maxIds: 10 },
-  { command: "ListSnapshotsInRecycleBinCommand", param: "SnapshotIds", list: "Snapshots", keysOf: snapshotId, maxIds: 200 },
-  { command: "ListImagesInRecycleBinCommand", param: "ImageIds", list: "Images", keysOf: imageId, maxIds: 20 },
+  {
+    command: "DescribeImagesCommand",
+    filter: "block-device-mapping.snapshot-id",
+    list: "Images",
+    keysOf: mappedSnapshots,
+    maxIds: 200,
+  },
+  {
+    command: "DescribeSnapshotsCommand",
+    param: "SnapshotIds",
+    list: "Snapshots",
+    keysOf: snapshotId,
+    maxIds: 200,
+  },
+  {
+    command: "DescribeSnapshotsCommand",
+    filter: "snapshot-id",
+    list: "Snapshots",
+    keysOf: snapshotId,
+    maxIds: 200,
+  },
+  {
+    command: "DescribeLockedSnapshotsCommand",
+    param: "SnapshotIds",
+    list: "Snapshots",
+    keysOf: snapshotId,
+    maxIds: 200,
+  },
+  {
+    command: "DescribeFastLaunchImagesCommand",
+    param: "ImageIds",
+    list: "FastLaunchImages",
+    keysOf: imageId,
+    maxIds: 200,
+  },
+  {
+    command: "DescribeImageReferencesCommand",
+    param: "ImageIds",
+    list: "ImageReferences",
+    keysOf: imageId,
+    maxIds: 10,
+  },
+  {
+    command: "ListSnapshotsInRecycleBinCommand",
+    param: "SnapshotIds",
+    list: "Snapshots",
+    keysOf: snapshotId,
+    maxIds: 200,
+  },
+  {
+    command: "ListImagesInRecycleBinCommand",
+    param: "ImageIds",
+    list: "Images",
+    keysOf: imageId,
+    maxIds: 20,
+  },
 ];
 
 /** A lookup that can share a call: its form, its ids, and every other parameter (paging removed). */
@@ -75,7 +131,13 @@ export function sharedLookup(command: string, input: Input): SharedLookup | unde
     if (mine.length !== 1) continue;
     const values = mine[0].Values ?? [];
     if (values.length === 0 || values.length > form.maxIds) return undefined;
-    const others = ID_FORMS.filter((f) => f.command === command && f.param && Array.isArray(rest[f.param]) && (rest[f.param] as unknown[]).length > 0);
+    const others = ID_FORMS.filter(
+      (f) =>
+        f.command === command &&
+        f.param &&
+        Array.isArray(rest[f.param]) &&
+        (rest[f.param] as unknown[]).length > 0,
+    );
     if (others.length > 0) return undefined;
     rest.Filters = filters.filter((f) => f !== mine[0]);
     return { form, ids: [...new Set(values)], rest };
@@ -225,11 +287,19 @@ async function run(lookup: SharedLookup, units: Unit[]): Promise<void> {
     await Promise.all([run(lookup, units.slice(0, half)), run(lookup, units.slice(half))]);
     return;
   }
-  const items = pages.flatMap((p) => ((p.output as Record<string, unknown>)[lookup.form.list] as Item[] | undefined) ?? []);
+  const items = pages.flatMap(
+    (p) => ((p.output as Record<string, unknown>)[lookup.form.list] as Item[] | undefined) ?? [],
+  );
   const last = pages[pages.length - 1];
   for (const unit of units) {
-    const own = items.filter((item) => lookup.form.keysOf(item).some((k) => typeof k === "string" && unit.ids.has(k)));
-    const output = { ...(last.output as Record<string, unknown>), [lookup.form.list]: own, NextToken: undefined };
+    const own = items.filter((item) =>
+      lookup.form.keysOf(item).some((k) => typeof k === "string" && unit.ids.has(k)),
+    );
+    const output = {
+      ...(last.output as Record<string, unknown>),
+      [lookup.form.list]: own,
+      NextToken: undefined,
+    };
     unit.resolve({ output, response: last.response });
   }
 }

@@ -64,8 +64,15 @@ export function rateLimits(env: NodeJS.ProcessEnv = process.env): RateLimits | "
 
 function parseRateLimits(raw: string): RateLimits | "off" {
   if (raw.toLowerCase() === "off") return "off";
-  const limits: RateLimits = { byAction: { ...AWS_EC2_BUCKETS }, mutating: MUTATING_DEFAULT, nonMutating: NON_MUTATING_DEFAULT };
-  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+  const limits: RateLimits = {
+    byAction: { ...AWS_EC2_BUCKETS },
+    mutating: MUTATING_DEFAULT,
+    nonMutating: NON_MUTATING_DEFAULT,
+  };
+  for (const part of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([A-Za-z-]+)\s*=\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)$/.exec(part);
     const burst = match ? Number(match[2]) : NaN;
     const perSecond = match ? Number(match[3]) : NaN;
@@ -85,7 +92,10 @@ function parseRateLimits(raw: string): RateLimits | "off" {
 
 /** The bucket of one EC2 action under `limits`. */
 export function bucketSizeFor(action: string, limits: RateLimits): BucketSize {
-  return limits.byAction[action] ?? (/^(Describe|Get|List|Search)/.test(action) ? limits.nonMutating : limits.mutating);
+  return (
+    limits.byAction[action] ??
+    (/^(Describe|Get|List|Search)/.test(action) ? limits.nonMutating : limits.mutating)
+  );
 }
 
 /** Time source and timer; tests inject a fake one. */
@@ -236,7 +246,12 @@ export function pacerBusy(scope: string): boolean {
 
 /** Pacing figures per bucket key, for benchmarks: calls that waited and their total wait. */
 export function pacerStats(): { key: string; waited: number; waitedMs: number; rate: number }[] {
-  return [...registry()].map(([key, b]) => ({ key, waited: b.waited, waitedMs: b.waitedMs, rate: b.currentRate }));
+  return [...registry()].map(([key, b]) => ({
+    key,
+    waited: b.waited,
+    waitedMs: b.waitedMs,
+    rate: b.currentRate,
+  }));
 }
 
 /** Forget every bucket (tests and benchmarks that start a fresh endpoint). */
@@ -255,7 +270,9 @@ interface AuthContext {
 
 /** The access key id the call is signed with (resolved by the SDK at call time), or "anonymous". */
 export function accessKeyIdOf(context: HandlerExecutionContext): string {
-  return (context as AuthContext).__smithy_context?.selectedHttpAuthScheme?.identity?.accessKeyId ?? "anonymous";
+  return (
+    (context as AuthContext).__smithy_context?.selectedHttpAuthScheme?.identity?.accessKeyId ?? "anonymous"
+  );
 }
 
 /**
@@ -267,10 +284,19 @@ export function pacingMiddleware(region: string): FinalizeRequestMiddleware<obje
   return (next, context) => async (args) => {
     const limits = rateLimits();
     if (limits === "off") return next(args);
-    const request = args.request as { protocol?: string; hostname?: string; port?: number; headers?: Record<string, string> };
+    const request = args.request as {
+      protocol?: string;
+      hostname?: string;
+      port?: number;
+      headers?: Record<string, string>;
+    };
     const action = (context.commandName ?? "").replace(/Command$/, "");
     const endpoint = `${request.protocol ?? ""}//${request.hostname ?? ""}${request.port ? `:${request.port}` : ""}`;
-    const bucket = bucketFor(scopeOf(accessKeyIdOf(context), region, endpoint), action, bucketSizeFor(action, limits));
+    const bucket = bucketFor(
+      scopeOf(accessKeyIdOf(context), region, endpoint),
+      action,
+      bucketSizeFor(action, limits),
+    );
     const attempt = Number(/attempt=(\d+)/.exec(request.headers?.["amz-sdk-request"] ?? "")?.[1] ?? 1);
     await bucket.acquire(attempt > 1);
     try {

@@ -17,7 +17,12 @@ describe("aws/clients", () => {
 
   it("retries RequestLimitExceeded until it clears (more than the SDK's default 3 attempts)", async () => {
     env = await startEnv({}, FAST);
-    env.aws.faults.inject({ action: "DescribeSnapshots", code: "RequestLimitExceeded", status: 503, times: 8 });
+    env.aws.faults.inject({
+      action: "DescribeSnapshots",
+      code: "RequestLimitExceeded",
+      status: 503,
+      times: 8,
+    });
     const out = await env.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
     assert.equal(out.$metadata.attempts, 9);
   });
@@ -56,7 +61,12 @@ describe("aws/clients", () => {
     process.env.MANAGED_AMI_EC2_RATE_LIMITS = "off";
     try {
       env = await startEnv({}, { budgetMs: 200, baseDelayMs: 5, maxDelayMs: 40 });
-      env.aws.faults.inject({ action: "DescribeImages", code: "RequestLimitExceeded", status: 503, times: Infinity });
+      env.aws.faults.inject({
+        action: "DescribeImages",
+        code: "RequestLimitExceeded",
+        status: 503,
+        times: Infinity,
+      });
       const started = Date.now();
       await assert.rejects(env.ec2.send(new DescribeImagesCommand({})), { name: "RequestLimitExceeded" });
       const took = Date.now() - started;
@@ -82,7 +92,12 @@ describe("aws/clients", () => {
   });
 
   it("backs off exponentially with full jitter and stops at the budget", async () => {
-    const s = new BudgetRetryStrategy({ budgetMs: 10_000, baseDelayMs: 100, maxDelayMs: 1_000, random: () => 0.999 });
+    const s = new BudgetRetryStrategy({
+      budgetMs: 10_000,
+      baseDelayMs: 100,
+      maxDelayMs: 1_000,
+      random: () => 0.999,
+    });
     let token = await s.acquireInitialRetryToken("");
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -91,9 +106,18 @@ describe("aws/clients", () => {
     }
     assert.deepEqual(delays, [99, 199, 399, 799, 999]);
     const zero = new BudgetRetryStrategy({ budgetMs: 10_000, baseDelayMs: 100, random: () => 0 });
-    assert.equal((await zero.refreshRetryTokenForRetry(await zero.acquireInitialRetryToken(""), { errorType: "THROTTLING" })).getRetryDelay(), 0);
+    assert.equal(
+      (
+        await zero.refreshRetryTokenForRetry(await zero.acquireInitialRetryToken(""), {
+          errorType: "THROTTLING",
+        })
+      ).getRetryDelay(),
+      0,
+    );
     const tight = new BudgetRetryStrategy({ budgetMs: 50, baseDelayMs: 100, random: () => 0.999 });
-    await assert.rejects(tight.refreshRetryTokenForRetry(await tight.acquireInitialRetryToken(""), { errorType: "THROTTLING" }));
+    await assert.rejects(
+      tight.refreshRetryTokenForRetry(await tight.acquireInitialRetryToken(""), { errorType: "THROTTLING" }),
+    );
     await assert.rejects(s.refreshRetryTokenForRetry(token, { errorType: "CLIENT_ERROR" }));
   });
 
@@ -141,7 +165,11 @@ describe("aws/clients", () => {
     });
 
     it("stays virtual-hosted (the SDK default) without an override", async () => {
-      const saved = { a: process.env.AWS_ENDPOINT_URL, s3: process.env.AWS_ENDPOINT_URL_S3, cfg: process.env.AWS_CONFIG_FILE };
+      const saved = {
+        a: process.env.AWS_ENDPOINT_URL,
+        s3: process.env.AWS_ENDPOINT_URL_S3,
+        cfg: process.env.AWS_CONFIG_FILE,
+      };
       delete process.env.AWS_ENDPOINT_URL;
       delete process.env.AWS_ENDPOINT_URL_S3;
       process.env.AWS_CONFIG_FILE = join(tmpdir(), "managed-ami-no-such-config");
@@ -149,7 +177,11 @@ describe("aws/clients", () => {
         const s3 = s3Client(REGION);
         assert.notEqual(s3.config.forcePathStyle, true);
       } finally {
-        for (const [k, v] of [["AWS_ENDPOINT_URL", saved.a], ["AWS_ENDPOINT_URL_S3", saved.s3], ["AWS_CONFIG_FILE", saved.cfg]] as const) {
+        for (const [k, v] of [
+          ["AWS_ENDPOINT_URL", saved.a],
+          ["AWS_ENDPOINT_URL_S3", saved.s3],
+          ["AWS_CONFIG_FILE", saved.cfg],
+        ] as const) {
           if (v === undefined) delete process.env[k];
           else process.env[k] = v;
         }
