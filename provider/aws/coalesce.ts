@@ -3,8 +3,10 @@
  * about its own image and snapshots) are coalesced, transparently inside the client, into one call
  * per batching window, paginated to the end. Each caller gets exactly its own answer: the items for
  * its ids, no NextToken, and its own errors — when AWS fails a combined call because of one id
- * (`InvalidAMIID.NotFound` for an `ImageIds` entry, …), the batch is split until every caller has
- * the answer it would have had alone. Window: `MANAGED_AMI_BATCH_WINDOW_MS` (default 5 ms), held
+ * (`InvalidAMIID.NotFound` for an `ImageIds` entry, …), one call through the matching filter
+ * (`image-id`, `snapshot-id`) answers the callers whose ids exist and the others run alone; where no
+ * filter exists the batch is split in halves. Either way each caller gets the answer it would have
+ * had alone. Window: `MANAGED_AMI_BATCH_WINDOW_MS` (default 5 ms), held
  * open up to `MANAGED_AMI_BATCH_LINGER_MS` (default 2000 ms) while paced calls of the same scope
  * wait for tokens (the process is bound by AWS's buckets then, not by lookups); `0` disables.
  */
@@ -32,6 +34,8 @@ interface IdForm {
   keysOf(item: Item): unknown[];
   /** Most ids in one call (AWS's limit, or 200 where AWS publishes none: its limit on filter values). */
   maxIds: number;
+  /** For a list parameter: the filter that selects the same ids without failing on unknown ones. */
+  probeFilter?: string;
 }
 
 const imageId = (item: Item): unknown[] => [item.ImageId];
@@ -43,7 +47,14 @@ const mappedSnapshots = (item: Item): unknown[] =>
 
 /** The lookups that are shared. Order matters: a list parameter wins over a filter of the same action. */
 export const ID_FORMS: readonly IdForm[] = [
-  { command: "DescribeImagesCommand", param: "ImageIds", list: "Images", keysOf: imageId, maxIds: 200 },
+  {
+    command: "DescribeImagesCommand",
+    param: "ImageIds",
+    list: "Images",
+    keysOf: imageId,
+    maxIds: 200,
+    probeFilter: "image-id",
+  },
   { command: "DescribeImagesCommand", filter: "image-id", list: "Images", keysOf: imageId, maxIds: 200 },
   {
     command: "DescribeImagesCommand",
@@ -265,7 +276,11 @@ function caughtByOneId(err: unknown): boolean {
   return status !== undefined && status >= 400 && status < 500 && !isThrottling(err) && !isAccessDenied(err);
 }
 
-/** Run `units` as one call (each alone when single), splitting in halves when an id fails the call. */
+/**
+ * Run `units` as one call (each alone when single). When an id fails the call: with a probe filter,
+ * one call through the filter (which skips unknown ids) answers every caller whose ids it returns,
+ * and the others run alone, so each gets exactly its own answer; without one, split in halves.
+ */
 async function run(lookup: SharedLookup, units: Unit[]): Promise<void> {
   const stats = state().stats;
   if (units.length === 1) {
@@ -283,10 +298,16 @@ async function run(lookup: SharedLookup, units: Unit[]): Promise<void> {
       return;
     }
     stats.splits += 1;
+    if (lookup.form.probeFilter) return probe(lookup, units, ids);
     const half = Math.ceil(units.length / 2);
     await Promise.all([run(lookup, units.slice(0, half)), run(lookup, units.slice(half))]);
     return;
   }
+  distribute(lookup, units, pages);
+}
+
+/** Give each unit the items of `pages` that belong to its ids, as one complete page. */
+function distribute(lookup: SharedLookup, units: Unit[], pages: Output[]): void {
   const items = pages.flatMap(
     (p) => ((p.output as Record<string, unknown>)[lookup.form.list] as Item[] | undefined) ?? [],
   );
@@ -302,6 +323,30 @@ async function run(lookup: SharedLookup, units: Unit[]): Promise<void> {
     };
     unit.resolve({ output, response: last.response });
   }
+}
+
+/**
+ * The shared call failed because of some id: ask once through the probe filter, answer the callers
+ * whose ids all came back (the same records the id list returns), and run the others alone.
+ */
+async function probe(lookup: SharedLookup, units: Unit[], ids: string[]): Promise<void> {
+  const form = { ...lookup.form, param: undefined, filter: lookup.form.probeFilter };
+  let pages: Output[];
+  try {
+    pages = await fetchAll(units[0], combinedInput(form, lookup.rest, ids), lookup.form.list);
+  } catch {
+    await Promise.all(units.map((unit) => run(lookup, [unit])));
+    return;
+  }
+  const found = new Set(
+    pages
+      .flatMap((p) => ((p.output as Record<string, unknown>)[lookup.form.list] as Item[] | undefined) ?? [])
+      .flatMap((item) => lookup.form.keysOf(item))
+      .filter((k): k is string => typeof k === "string"),
+  );
+  const complete = units.filter((u) => [...u.ids].every((id) => found.has(id)));
+  if (complete.length > 0) distribute(lookup, complete, pages);
+  await Promise.all(units.filter((u) => !complete.includes(u)).map((unit) => run(lookup, [unit])));
 }
 
 /** Every page of one call, through the first caller's own handler chain (retries, pacing, signing). */

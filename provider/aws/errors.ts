@@ -126,6 +126,7 @@ export function unreachableReason(err: unknown): string | undefined {
   if (code === "ECONNREFUSED") return "connection refused (nothing listens at that address and port)";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `the host name does not resolve (DNS: ${code})`;
   if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return `no network route to the host (${code})`;
-  if (errorCode(err) === "TimeoutError" && /establish a connection/i.test(errorMessage(err))) return "no connection within the connect timeout";
+  if (errorCode(err) === "TimeoutError" && /establish a connection/i.test(errorMessage(err)))
+    return "no connection within the connect timeout";
   return undefined;
 }

@@ -90,6 +90,19 @@ function parseRateLimits(raw: string): RateLimits | "off" {
   return limits;
 }
 
+/**
+ * A `MANAGED_AMI_EC2_RATE_LIMITS` value with AWS's sizes and every refill rate multiplied by
+ * `factor`: for endpoints whose clock runs `factor` times faster than real time (tests, benchmarks).
+ */
+export function scaledRateLimits(factor: number): string {
+  const fmt = (name: string, b: BucketSize): string => `${name}=${b.burst}/${b.perSecond * factor}`;
+  return [
+    ...Object.entries(AWS_EC2_BUCKETS).map(([a, b]) => fmt(a, b)),
+    fmt("mutating", MUTATING_DEFAULT),
+    fmt("non-mutating", NON_MUTATING_DEFAULT),
+  ].join(",");
+}
+
 /** The bucket of one EC2 action under `limits`. */
 export function bucketSizeFor(action: string, limits: RateLimits): BucketSize {
   return (

@@ -227,29 +227,66 @@ describe("aws/coalesce", () => {
       assert.ok(values.every((v) => v.NextToken === undefined));
     });
 
-    it("an id that fails the shared call fails only its own caller, with its own error", async () => {
-      const notFound = (input: Input): Record<string, unknown> => {
+    /** An endpoint that fails a whole id-list call for an unknown id, as AWS does; filters skip it. */
+    const unknownFails =
+      (list: string, code: string, existing: (id: string) => boolean): Answer =>
+      (input) => {
+        const filter = (input.Filters as { Name: string; Values: string[] }[] | undefined)?.[0];
+        if (filter) return { [list]: filter.Values.filter(existing).map((id) => ({ ImageId: id })) };
         const ids = input.ImageIds as string[];
-        if (ids.includes("ami-gone"))
-          throw Object.assign(new Error(`The image id '[ami-gone]' does not exist`), {
-            name: "InvalidAMIID.NotFound",
+        const gone = ids.filter((id) => !existing(id));
+        if (gone.length > 0)
+          throw Object.assign(new Error(`The image id '[${gone.join(", ")}]' does not exist`), {
+            name: code,
             $metadata: { httpStatusCode: 400 },
           });
-        return { Images: ids.map((id) => ({ ImageId: id })) };
+        return { [list]: ids.map((id) => ({ ImageId: id })) };
       };
-      const inputs = ["ami-1", "ami-2", "ami-gone", "ami-4", "ami-5", "ami-6", "ami-7", "ami-8"].map(
-        (id) => ({ ImageIds: [id] }),
-      );
-      const results = await sendAll("DescribeImagesCommand", inputs, notFound);
+    const ids8 = ["ami-1", "ami-2", "ami-gone", "ami-4", "ami-5", "ami-6", "ami-7", "ami-8"];
+
+    function assertOwnAnswers(
+      results: PromiseSettledResult<Record<string, unknown>>[],
+      list: string,
+      code: string,
+    ): void {
       results.forEach((r, i) => {
-        if (i === 2)
-          assert.equal(r.status === "rejected" && (r.reason as Error).name, "InvalidAMIID.NotFound");
+        if (i === 2) assert.equal(r.status === "rejected" && (r.reason as Error).name, code);
         else
-          assert.deepEqual((r as PromiseFulfilledResult<Record<string, unknown>>).value.Images, [
-            { ImageId: inputs[i].ImageIds[0] },
+          assert.deepEqual((r as PromiseFulfilledResult<Record<string, unknown>>).value[list], [
+            { ImageId: ids8[i] },
           ]);
       });
-      assert.ok(calls.length <= 1 + 2 * Math.ceil(Math.log2(8)), `${calls.length} calls`);
+    }
+
+    it("an unknown id in a shared DescribeImages: one probe through the image-id filter, then only that caller alone, with its own NotFound", async () => {
+      const results = await sendAll(
+        "DescribeImagesCommand",
+        ids8.map((id) => ({ ImageIds: [id] })),
+        unknownFails("Images", "InvalidAMIID.NotFound", (id) => id !== "ami-gone"),
+      );
+      assertOwnAnswers(results, "Images", "InvalidAMIID.NotFound");
+      assert.deepEqual(
+        calls.map(
+          (c) =>
+            (c.ImageIds as string[] | undefined) ??
+            `filter:${(c.Filters as { Values: string[] }[])[0].Values.length}`,
+        ),
+        [ids8, "filter:8", ["ami-gone"]],
+      );
+      assert.equal(
+        (results[2] as PromiseRejectedResult).reason.message,
+        "The image id '[ami-gone]' does not exist",
+        "the answer it would have had alone",
+      );
+    });
+
+    it("without a probe filter (DescribeFastLaunchImages) the shared call is halved until the unknown id is alone", async () => {
+      const results = await sendAll(
+        "DescribeFastLaunchImagesCommand",
+        ids8.map((id) => ({ ImageIds: [id] })),
+        unknownFails("FastLaunchImages", "InvalidAMIID.NotFound", (id) => id !== "ami-gone"),
+      );
+      assertOwnAnswers(results, "FastLaunchImages", "InvalidAMIID.NotFound");
       // Halving: the failing id is in one call per level (8, 4, 2, 1 ids).
       assert.deepEqual(
         calls
@@ -257,6 +294,7 @@ describe("aws/coalesce", () => {
           .map((c) => (c.ImageIds as string[]).length),
         [8, 4, 2, 1],
       );
+      assert.ok(calls.length <= 1 + 2 * Math.ceil(Math.log2(8)), `${calls.length} calls`);
     });
 
     it("a failure that is not about one id (denied, throttled) goes to every caller without splitting", async () => {
