@@ -2,9 +2,13 @@
 // (limits, pagination, errors), and concurrent plain SDK lookups against local-aws.
 import assert from "node:assert/strict";
 import {
+  DescribeFastLaunchImagesCommand,
+  DescribeImageReferencesCommand,
   DescribeImagesCommand,
+  DescribeLockedSnapshotsCommand,
   DescribeSnapshotsCommand,
   EC2Client,
+  ListSnapshotsInRecycleBinCommand,
   paginateDescribeSnapshots,
 } from "@aws-sdk/client-ec2";
 import type {
@@ -353,6 +357,48 @@ describe("aws/coalesce", () => {
         snaps.map((id) => [id]),
       );
       assert.equal(env.aws.log.filter((e) => e.action === "DescribeSnapshots").length, 1);
+    });
+
+    it("25 concurrent single-image DescribeImageReferences make ⌈25/10⌉ = 3 calls; lock, fast-launch and recycle-bin lookups one each", async () => {
+      env = await startEnv();
+      const snaps: string[] = [];
+      const images: string[] = [];
+      for (let i = 0; i < 25; i++) {
+        snaps.push(await makeSnapshot(env.ec2));
+        images.push(await registerEbs(env.ec2, [snaps[i]]));
+      }
+      env.aws.log.length = 0;
+      const refs = await Promise.all(
+        images.map((id) =>
+          ec2Client(REGION).send(
+            new DescribeImageReferencesCommand({ ImageIds: [id], IncludeAllResourceTypes: true }),
+          ),
+        ),
+      );
+      assert.ok(
+        refs.every((r) => (r.ImageReferences ?? []).every((x) => images.includes(x.ImageId as string))),
+      );
+      await Promise.all(
+        snaps.map((id) => ec2Client(REGION).send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [id] }))),
+      );
+      await Promise.all(
+        images.map((id) => ec2Client(REGION).send(new DescribeFastLaunchImagesCommand({ ImageIds: [id] }))),
+      );
+      await Promise.all(
+        snaps.map((id) =>
+          ec2Client(REGION).send(new ListSnapshotsInRecycleBinCommand({ SnapshotIds: [id] })),
+        ),
+      );
+      const count = (action: string): number => env.aws.log.filter((e) => e.action === action).length;
+      assert.deepEqual(
+        [
+          "DescribeImageReferences",
+          "DescribeLockedSnapshots",
+          "DescribeFastLaunchImages",
+          "ListSnapshotsInRecycleBin",
+        ].map(count),
+        [3, 1, 1, 1],
+      );
     });
 
     it("the SDK paginator sees a complete answer", async () => {
