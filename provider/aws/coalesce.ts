@@ -7,7 +7,7 @@
  * (`image-id`, `snapshot-id`) answers the callers whose ids exist and the others run alone; where no
  * filter exists the batch is split in halves. Either way each caller gets the answer it would have
  * had alone. Window: `MANAGED_AMI_BATCH_WINDOW_MS` (default 5 ms), held
- * open up to `MANAGED_AMI_BATCH_LINGER_MS` (default 2000 ms) while paced calls of the same scope
+ * open up to `MANAGED_AMI_BATCH_LINGER_MS` (default 2000 ms) while paced calls of the same credentials and region
  * wait for tokens (the process is bound by AWS's buckets then, not by lookups); `0` disables.
  */
 import type {
@@ -186,7 +186,8 @@ interface Unit {
 
 interface Batch {
   key: string;
-  scope: string;
+  accessKeyId: string;
+  region: string;
   lookup: SharedLookup;
   units: Unit[];
   ids: Set<string>;
@@ -229,10 +230,15 @@ function envMs(name: string, fallback: number): number {
 
 /** Default batching window (ms): long enough for the calls one event-loop burst starts. */
 export const DEFAULT_WINDOW_MS = 5;
-/** Default longest hold (ms) while the pacer makes calls of the same scope wait. */
+/** Default longest hold (ms) while the pacer makes calls of the same credentials and region wait. */
 export const DEFAULT_LINGER_MS = 2000;
 
-function enqueue(key: string, scope: string, lookup: SharedLookup, unit: Unit): void {
+function enqueue(
+  key: string,
+  who: { accessKeyId: string; region: string },
+  lookup: SharedLookup,
+  unit: Unit,
+): void {
   const open = state().open;
   let batch = open.get(key);
   if (batch && new Set([...batch.ids, ...unit.ids]).size > lookup.form.maxIds) {
@@ -240,7 +246,7 @@ function enqueue(key: string, scope: string, lookup: SharedLookup, unit: Unit): 
     batch = undefined;
   }
   if (!batch) {
-    batch = { key, scope, lookup, units: [], ids: new Set(), openedAt: Date.now() };
+    batch = { key, ...who, lookup, units: [], ids: new Set(), openedAt: Date.now() };
     open.set(key, batch);
   }
   batch.units.push(unit);
@@ -254,7 +260,7 @@ function schedule(batch: Batch): void {
   const linger = envMs("MANAGED_AMI_BATCH_LINGER_MS", DEFAULT_LINGER_MS);
   const check = (): void => {
     const age = Date.now() - batch.openedAt;
-    if (age < linger && pacerBusy(batch.scope)) {
+    if (age < linger && pacerBusy(batch.accessKeyId, batch.region)) {
       batch.timer = setTimeout(check, Math.max(window, 20));
       return;
     }
@@ -384,11 +390,18 @@ export function coalescingMiddleware(source: ScopeSource): InitializeMiddleware<
     const command = context.commandName ?? "";
     const lookup = sharedLookup(command, args.input as Input);
     if (!lookup) return next(args);
-    const scope = scopeOf(await source.accessKeyId(), source.region, await source.endpoint());
+    const accessKeyId = await source.accessKeyId();
+    const scope = scopeOf(accessKeyId, source.region, await source.endpoint());
     const key = `${scope}|${command}|${lookup.form.param ?? lookup.form.filter}|${fingerprint(lookup.rest)}`;
     state().stats.callers += 1;
     return new Promise<Output>((resolve, reject) => {
-      enqueue(key, scope, lookup, { ids: new Set(lookup.ids), args, next, resolve, reject });
+      enqueue(key, { accessKeyId, region: source.region }, lookup, {
+        ids: new Set(lookup.ids),
+        args,
+        next,
+        resolve,
+        reject,
+      });
     });
   };
 }

@@ -251,9 +251,13 @@ export function bucketFor(scope: string, action: string, size: BucketSize): Toke
   return bucket;
 }
 
-/** True while any call in this process under `scope` waits for a token (coalescing lingers then). */
-export function pacerBusy(scope: string): boolean {
-  for (const [key, bucket] of registry()) if (bucket.queued > 0 && key.startsWith(`${scope}|`)) return true;
+/**
+ * True while any call of these credentials in this region waits for a token, whatever the endpoint
+ * text (coalescing lingers then: the process is bound by AWS's buckets, not by lookups).
+ */
+export function pacerBusy(accessKeyId: string, region: string): boolean {
+  const prefix = `${accessKeyId}|${region}|`;
+  for (const [key, bucket] of registry()) if (bucket.queued > 0 && key.startsWith(prefix)) return true;
   return false;
 }
 

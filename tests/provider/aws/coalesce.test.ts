@@ -19,6 +19,7 @@ import type {
 import { ec2Client } from "../../../provider/aws/clients";
 import { coalescingMiddleware, combinedInput, sharedLookup } from "../../../provider/aws/coalesce";
 import { describeImage } from "../../../provider/aws/images";
+import { bucketFor, resetPacer, scopeOf } from "../../../provider/aws/pacer";
 import { existingSnapshots } from "../../../provider/aws/snapshots";
 import { makeSnapshot, REGION, registerEbs, startEnv, type Env } from "../teardownFixtures";
 
@@ -299,6 +300,37 @@ describe("aws/coalesce", () => {
         [8, 4, 2, 1],
       );
       assert.ok(calls.length <= 1 + 2 * Math.ceil(Math.log2(8)), `${calls.length} calls`);
+    });
+
+    it("holds a batch open while paced calls of the same credentials and region wait, and only then", async () => {
+      const lookupsSpacedOut = async (): Promise<number> => {
+        calls.length = 0;
+        const first = sendAll("DescribeSnapshotsCommand", [{ SnapshotIds: ["snap-a"] }], () => ({
+          Snapshots: [],
+        }));
+        await new Promise((resolve) => setTimeout(resolve, 40)); // well past the 5 ms window
+        await Promise.all([
+          first,
+          sendAll("DescribeSnapshotsCommand", [{ SnapshotIds: ["snap-b"] }], () => ({ Snapshots: [] })),
+        ]);
+        return calls.length;
+      };
+      process.env.MANAGED_AMI_BATCH_LINGER_MS = "300";
+      try {
+        resetPacer();
+        assert.equal(await lookupsSpacedOut(), 2, "nothing waits for a token: the window alone decides");
+        const bucket = bucketFor(
+          scopeOf("AKIDONE", REGION, "https://ec2.us-east-1.amazonaws.com"),
+          "DeregisterImage",
+          { burst: 2, perSecond: 0.01 },
+        );
+        void bucket.acquire();
+        void bucket.acquire(); // queued: a DeregisterImage waits for AWS's refill
+        assert.equal(await lookupsSpacedOut(), 1, "lookups arriving while paced calls wait share one call");
+      } finally {
+        resetPacer();
+        delete process.env.MANAGED_AMI_BATCH_LINGER_MS;
+      }
     });
 
     it("a failure that is not about one id (denied, throttled) goes to every caller without splitting", async () => {
