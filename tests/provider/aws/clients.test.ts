@@ -16,7 +16,9 @@ describe("aws/clients", () => {
   afterEach(async () => env && (await env.stop()));
 
   it("retries RequestLimitExceeded until it clears (more than the SDK's default 3 attempts)", async () => {
-    env = await startEnv({}, FAST);
+    // Eight throttles in a row also slow the pacer's DescribeSnapshots bucket (x0.7 each), so the
+    // retries wait ~2.7 s for tokens in all: a budget that leaves room for that.
+    env = await startEnv({}, { ...FAST, budgetMs: 10_000 });
     env.aws.faults.inject({
       action: "DescribeSnapshots",
       code: "RequestLimitExceeded",
@@ -119,6 +121,39 @@ describe("aws/clients", () => {
       tight.refreshRetryTokenForRetry(await tight.acquireInitialRetryToken(""), { errorType: "THROTTLING" }),
     );
     await assert.rejects(s.refreshRetryTokenForRetry(token, { errorType: "CLIENT_ERROR" }));
+  });
+
+  it("runs the retry budget from the first failure: time spent waiting for a pacing token is not retry time", async () => {
+    const s = new BudgetRetryStrategy({ budgetMs: 100, baseDelayMs: 1, random: () => 0 });
+    const token = await s.acquireInitialRetryToken("");
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the first attempt waited its turn, then failed
+    const retry = await s.refreshRetryTokenForRetry(token, { errorType: "THROTTLING" });
+    assert.equal(retry.getRetryCount(), 1);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await assert.rejects(s.refreshRetryTokenForRetry(retry, { errorType: "THROTTLING" }), /budget/);
+  });
+
+  it("gives an unreachable endpoint only the connect budget, counted from the start of the call", async () => {
+    const s = new BudgetRetryStrategy({
+      budgetMs: 60_000,
+      connectBudgetMs: 50,
+      baseDelayMs: 1,
+      random: () => 0,
+    });
+    const refused = {
+      errorType: "TRANSIENT" as const,
+      error: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    };
+    const token = await s.acquireInitialRetryToken("");
+    await s.refreshRetryTokenForRetry(token, refused);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await assert.rejects(s.refreshRetryTokenForRetry(token, refused), /unreachable/);
+    // A reset connection (the endpoint answered, then dropped) keeps the whole budget.
+    const reset = {
+      errorType: "TRANSIENT" as const,
+      error: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),
+    };
+    assert.equal((await s.refreshRetryTokenForRetry(token, reset)).getRetryCount(), 1);
   });
 
   describe("S3 path-style addressing with an endpoint override", () => {
