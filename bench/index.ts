@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import {
   AMIS,
@@ -24,6 +24,7 @@ import { benchRefresh, REFRESH_AMIS, refreshMarkdown, type RefreshResult } from 
 import { benchState, stateMarkdown } from "./state";
 
 const ROOT = join(__dirname, "..");
+const LOAD_AT_START = loadavg();
 
 function machine(): string {
   const cpu = cpus();
@@ -31,6 +32,8 @@ function machine(): string {
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${cpu.length} CPUs (nproc) × ${cpu[0]?.model?.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${process.platform}/${process.arch}`,
     `- Node ${process.version}`,
+    `- Load average when the benchmarks started (1/5/15 min): ${LOAD_AT_START.map((l) => l.toFixed(1)).join(" / ")} — the machine is shared; ` +
+      "client and endpoint run in one Node process, so CPU contention lengthens the real-time runs",
   ].join("\n");
 }
 
