@@ -6,9 +6,10 @@
  * (`InvalidAMIID.NotFound` for an `ImageIds` entry, …), one call through the matching filter
  * (`image-id`, `snapshot-id`) answers the callers whose ids exist and the others run alone; where no
  * filter exists the batch is split in halves. Either way each caller gets the answer it would have
- * had alone. Window: `MANAGED_AMI_BATCH_WINDOW_MS` (default 5 ms), held
- * open up to `MANAGED_AMI_BATCH_LINGER_MS` (default 2000 ms) while paced calls of the same credentials and region
- * wait for tokens (the process is bound by AWS's buckets then, not by lookups); `0` disables.
+ * had alone. Window: `MANAGED_AMI_BATCH_WINDOW_MS` (default 5 ms; `0` disables sharing), held open
+ * up to `MANAGED_AMI_BATCH_LINGER_MS` (default 2000 ms) while paced calls of the same credentials and
+ * region wait for tokens (the process is bound by AWS's buckets then, not by lookups) or a shared
+ * call of theirs is still in flight (its callers' next lookups follow it).
  */
 import type {
   HandlerExecutionContext,
@@ -204,6 +205,8 @@ export interface CoalesceStats {
 
 interface State {
   open: Map<string, Batch>;
+  /** Shared calls being made, per access key id and region. */
+  inFlight: Map<string, number>;
   stats: CoalesceStats;
 }
 
@@ -211,7 +214,7 @@ const STATE = Symbol.for("pulumi-managed-ami.coalesce.v1");
 
 function state(): State {
   const g = globalThis as unknown as Record<symbol, State | undefined>;
-  return (g[STATE] ??= { open: new Map(), stats: { callers: 0, calls: 0, splits: 0 } });
+  return (g[STATE] ??= { open: new Map(), inFlight: new Map(), stats: { callers: 0, calls: 0, splits: 0 } });
 }
 
 export function coalesceStats(): CoalesceStats {
@@ -258,9 +261,12 @@ function enqueue(
 function schedule(batch: Batch): void {
   const window = envMs("MANAGED_AMI_BATCH_WINDOW_MS", DEFAULT_WINDOW_MS);
   const linger = envMs("MANAGED_AMI_BATCH_LINGER_MS", DEFAULT_LINGER_MS);
+  // Held open while paced calls of the same credentials and region wait for tokens, or while a
+  // shared call of theirs is in flight (its callers' next lookups follow it): bounded by the linger.
   const check = (): void => {
     const age = Date.now() - batch.openedAt;
-    if (age < linger && pacerBusy(batch.accessKeyId, batch.region)) {
+    const related = (state().inFlight.get(`${batch.accessKeyId}|${batch.region}`) ?? 0) > 0;
+    if (age < linger && (related || pacerBusy(batch.accessKeyId, batch.region))) {
       batch.timer = setTimeout(check, Math.max(window, 20));
       return;
     }
@@ -273,7 +279,14 @@ function flush(batch: Batch): void {
   if (batch.timer) clearTimeout(batch.timer);
   const open = state().open;
   if (open.get(batch.key) === batch) open.delete(batch.key);
-  void run(batch.lookup, batch.units);
+  // While a shared call is in flight, the lookups its callers make next are held for it (see schedule).
+  const who = `${batch.accessKeyId}|${batch.region}`;
+  const inFlight = state().inFlight;
+  const shared = batch.units.length > 1;
+  if (shared) inFlight.set(who, (inFlight.get(who) ?? 0) + 1);
+  void run(batch.lookup, batch.units).finally(() => {
+    if (shared) inFlight.set(who, (inFlight.get(who) ?? 1) - 1);
+  });
 }
 
 /** Client errors that one id can cause for the whole call (not throttling, not missing permission). */

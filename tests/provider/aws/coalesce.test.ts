@@ -333,6 +333,40 @@ describe("aws/coalesce", () => {
       }
     });
 
+    it("holds a batch open while a shared call of the same credentials is in flight (its callers' next lookups follow)", async () => {
+      const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+      const mw = (command: string, input: Input, delayMs: number): Promise<unknown> =>
+        coalescingMiddleware({
+          region: REGION,
+          endpoint: async () => "http://x",
+          accessKeyId: async () => "AKIDINFLIGHT",
+        })(
+          async (args) => {
+            calls.push({ command, ...(args.input as Input) });
+            await sleep(delayMs);
+            return { output: { $metadata: {}, Images: [], ImageReferences: [] }, response: {} };
+          },
+          { commandName: command } as HandlerExecutionContext,
+        )({ input });
+      process.env.MANAGED_AMI_BATCH_LINGER_MS = "500";
+      try {
+        const refs = Promise.all(
+          ["ami-1", "ami-2"].map((id) => mw("DescribeImageReferencesCommand", { ImageIds: [id] }, 120)),
+        );
+        await sleep(30);
+        const first = mw("DescribeImagesCommand", { ImageIds: ["ami-3"] }, 0);
+        await sleep(40);
+        await Promise.all([refs, first, mw("DescribeImagesCommand", { ImageIds: ["ami-4"] }, 0)]);
+        assert.deepEqual(
+          calls.filter((c) => c.command === "DescribeImagesCommand").map((c) => c.ImageIds),
+          [["ami-3", "ami-4"]],
+          "both lookups waited for the shared reference call, then went out as one",
+        );
+      } finally {
+        delete process.env.MANAGED_AMI_BATCH_LINGER_MS;
+      }
+    });
+
     it("a failure that is not about one id (denied, throttled) goes to every caller without splitting", async () => {
       const denied = (): Record<string, unknown> => {
         throw Object.assign(new Error("no"), {
