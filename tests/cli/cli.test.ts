@@ -199,7 +199,8 @@ describe("managed-ami audit through throttling (local endpoint buckets on)", () 
       ctx.aws.state.ec2.addSnapshot({ region: "us-east-1", ownerId: owner, volumeId: "vol-ffffffff", volumeSize: 1, description: "", encrypted: false }).state = "completed";
     }
     ctx.aws.log.length = 0;
-    const r = await runCli(["audit", "--json"], cliEnv(ctx.aws));
+    // Lookups not shared, so this small account makes enough calls to meet the tiny buckets above.
+    const r = await runCli(["audit", "--json"], cliEnv(ctx.aws, { MANAGED_AMI_BATCH_WINDOW_MS: "0" }));
     assert.equal(r.code, 1, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).orphanedSnapshots.map((s: { snapshotId: string }) => s.snapshotId), [orphan.snapshotId]);
     assert.ok(ctx.aws.log.some((l) => l.code === "RequestLimitExceeded"), "went through throttling");
