@@ -1,10 +1,12 @@
 /**
  * The one implementation of "safe to delete", shared by the provider's delete and
  * `managed-ami audit --delete`: storage is deleted only after proving, right before the call,
- * that no registered image the caller can see still uses it.
+ * that no registered image the caller can see still uses it. An "in use" verdict is confirmed before
+ * it is reported: a user this process has just deregistered, or that AWS no longer describes as
+ * registered when asked by id, does not count.
  */
 import type { OwnedBundle } from "./types";
-import { bundleKeys, bundleLocation, deleteKeys, type KeyFailure, type S3 } from "./aws/bundles";
+import { bundleKeys, bundleLocation, deleteKeys, readBundle, type KeyFailure, type S3 } from "./aws/bundles";
 import {
   errorCode,
   errorMessage,
@@ -14,8 +16,16 @@ import {
   isThrottling,
   isTransient,
 } from "./aws/errors";
-import { imagesUsingManifest, imagesUsingSnapshot, type Ec2 } from "./aws/images";
+import {
+  imagesUsingManifest,
+  imagesUsingSnapshot,
+  imagesUsingSnapshots,
+  instanceStoreImagesIn,
+  stillRegistered,
+  type Ec2,
+} from "./aws/images";
 import { deleteSnapshot } from "./aws/snapshots";
+import { deregisteredHere } from "./deregistrations";
 
 export { imagesUsingManifest, imagesUsingSnapshot };
 
@@ -39,6 +49,8 @@ export interface SafeDeleteOptions {
   /** How long `InvalidSnapshot.InUse` with no visible registered user is retried; default 3 minutes, 0 = no retry. */
   inUseTimeoutMs?: number;
   clock?: Clock;
+  /** Users already found by one batched reference query (teardown asks once for all its snapshots). */
+  knownUsers?: readonly string[];
 }
 
 export interface SnapshotOutcome {
@@ -63,21 +75,47 @@ export class StorageDeleteError extends Error {
   }
 }
 
+/** Of `users`, those still registered: not deregistered by this process, and still registered when asked by id. */
+export async function confirmUsers(ec2: Ec2, users: readonly string[]): Promise<string[]> {
+  const candidates: string[] = [];
+  for (const id of users) if (!(await deregisteredHere(id))) candidates.push(id);
+  return candidates.length > 0 ? stillRegistered(ec2, candidates) : [];
+}
+
 /**
- * Delete `snapshotId` unless a registered image still references it. NotFound is success;
- * `InvalidSnapshot.InUse` with no visible user (our deregistration settling) is retried with
- * backoff for `inUseTimeoutMs`. Locks, missing permissions and time-outs throw `StorageDeleteError`.
+ * Delete `snapshotId` unless a registered image still references it (confirmed, see above).
+ * NotFound is success; `InvalidSnapshot.InUse` with no confirmed user (a deregistration settling)
+ * is retried with backoff for `inUseTimeoutMs` without re-asking who uses it; at the end one lookup
+ * names the user, if any. Locks, missing permissions and time-outs throw `StorageDeleteError`.
  */
-export async function deleteSnapshotSafely(ec2: Ec2, snapshotId: string, opts: SafeDeleteOptions = {}): Promise<SnapshotOutcome> {
+export async function deleteSnapshotSafely(
+  ec2: Ec2,
+  snapshotId: string,
+  opts: SafeDeleteOptions = {},
+): Promise<SnapshotOutcome> {
   const clock = opts.clock ?? realClock;
   const ignore = opts.ignoreImageIds ?? [];
-  const deadline = clock.now() + (opts.inUseTimeoutMs ?? DEFAULT_IN_USE_TIMEOUT_MS);
+  const timeoutMs = opts.inUseTimeoutMs ?? DEFAULT_IN_USE_TIMEOUT_MS;
+  const deadline = clock.now() + timeoutMs;
   const target = `snapshot ${snapshotId}`;
-  for (let attempt = 0; ; attempt++) {
-    const usedBy = await imagesUsingSnapshot(ec2, snapshotId, ignore).catch((err: unknown) => {
+  const lookup = async (): Promise<string[]> => {
+    try {
+      const found = (await imagesUsingSnapshots(ec2, [snapshotId], ignore)).get(snapshotId) ?? [];
+      return await confirmUsers(ec2, found);
+    } catch (err) {
       throw explainFailure(target, "DescribeImages", err);
-    });
-    if (usedBy.length > 0) return { snapshotId, outcome: "in-use", usedBy };
+    }
+  };
+  const first = opts.knownUsers
+    ? await confirmUsers(
+        ec2,
+        opts.knownUsers.filter((id) => !ignore.includes(id)),
+      ).catch((err: unknown) => {
+        throw explainFailure(target, "DescribeImages", err);
+      })
+    : await lookup();
+  if (first.length > 0) return { snapshotId, outcome: "in-use", usedBy: first };
+  for (let attempt = 0; ; attempt++) {
     let lastInUse: unknown;
     try {
       const deleted = await deleteSnapshot(ec2, snapshotId);
@@ -86,15 +124,13 @@ export async function deleteSnapshotSafely(ec2: Ec2, snapshotId: string, opts: S
       if (!isSnapshotInUse(err)) throw explainFailure(target, "DeleteSnapshot", err);
       lastInUse = err;
     }
-    const named = (/\bami-[0-9a-f]+\b/i.exec(errorMessage(lastInUse))?.[0] ?? "").toLowerCase();
     if (clock.now() >= deadline) {
-      if (named && !ignore.includes(named)) return { snapshotId, outcome: "in-use", usedBy: [named] };
+      const users = await lookup();
+      if (users.length > 0) return { snapshotId, outcome: "in-use", usedBy: users };
       throw new StorageDeleteError(
         target,
         "timeout",
-        `AWS still reports it in use (InvalidSnapshot.InUse${named ? ` by ${named}` : ""}) after ${Math.round(
-          (opts.inUseTimeoutMs ?? DEFAULT_IN_USE_TIMEOUT_MS) / 1000,
-        )}s, though no registered image you can see references it`,
+        `AWS still reports it in use (InvalidSnapshot.InUse) after ${Math.round(timeoutMs / 1000)}s, though no registered image you can see references it`,
         "Deregistration may still be settling: run destroy again in a few minutes (it resumes)",
         { cause: lastInUse },
       );
@@ -114,9 +150,45 @@ export interface BundleOutcome {
 }
 
 /**
- * Delete exactly the bundle's recorded manifest and part keys, unless another registered image
- * uses the same manifest. Keys already gone count as deleted; per-key failures throw one
- * `StorageDeleteError` per key (as an AggregateError when several).
+ * The registered images (other than `ignoreImageIds`) that use any key of `bundle`: the same
+ * manifest, or another manifest in the same bucket that lists one of its part keys (a bundle
+ * registered twice from a copied manifest). S3 has no in-use refusal, so this check is all there is.
+ */
+export async function imagesUsingBundle(
+  ec2: Ec2,
+  s3: S3,
+  bundle: OwnedBundle,
+  ignoreImageIds: readonly string[] = [],
+): Promise<string[]> {
+  const ours = new Set(bundleKeys(bundle));
+  const users = new Set<string>();
+  for (const other of await instanceStoreImagesIn(ec2, bundle.bucket, ignoreImageIds)) {
+    if (other.manifestKey === bundle.manifestKey || ours.has(other.manifestKey)) {
+      users.add(other.imageId);
+      continue;
+    }
+    let parts: string[];
+    try {
+      parts = (await readBundle(s3, `${bundle.bucket}/${other.manifestKey}`)).partKeys;
+    } catch (err) {
+      throw new StorageDeleteError(
+        `s3://${bundleLocation(bundle)}`,
+        "error",
+        `cannot read the manifest s3://${bundle.bucket}/${other.manifestKey} of ${other.imageId}, which may list the same parts (${errorMessage(err)})`,
+        `Check that image (deregister it if it is broken), then run destroy again; or set deleteBundle: false`,
+        { cause: err },
+      );
+    }
+    if (parts.some((key) => ours.has(key))) users.add(other.imageId);
+  }
+  return [...users].sort();
+}
+
+/**
+ * Delete exactly the bundle's recorded manifest and part keys, unless another registered image uses
+ * any of them (see imagesUsingBundle; the verdict is confirmed by id). Keys already gone count as
+ * deleted; per-key failures throw one `StorageDeleteError` per key (as an AggregateError when several).
+ * S3 cannot refuse a delete, so a registration between this check and DeleteObjects is not caught.
  */
 export async function deleteBundleSafely(
   ec2: Ec2,
@@ -125,14 +197,26 @@ export async function deleteBundleSafely(
   opts: Pick<SafeDeleteOptions, "ignoreImageIds"> = {},
 ): Promise<BundleOutcome> {
   const location = bundleLocation(bundle);
-  const usedBy = await imagesUsingManifest(ec2, location, opts.ignoreImageIds ?? []).catch((err: unknown) => {
+  let usedBy: string[];
+  try {
+    usedBy = await confirmUsers(ec2, await imagesUsingBundle(ec2, s3, bundle, opts.ignoreImageIds ?? []));
+  } catch (err) {
     throw explainFailure(`s3://${location}`, "DescribeImages", err);
-  });
-  if (usedBy.length > 0) return { bucket: bundle.bucket, manifestKey: bundle.manifestKey, outcome: "in-use", deletedKeys: [], usedBy };
+  }
+  if (usedBy.length > 0)
+    return {
+      bucket: bundle.bucket,
+      manifestKey: bundle.manifestKey,
+      outcome: "in-use",
+      deletedKeys: [],
+      usedBy,
+    };
   const { deleted, failed } = await deleteKeys(s3, bundle.bucket, bundleKeys(bundle));
   if (failed.length > 0) {
     const errors = failed.map((f) => keyFailure(bundle.bucket, f));
-    throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map((e) => e.message).join("\n"));
+    throw errors.length === 1
+      ? errors[0]
+      : new AggregateError(errors, errors.map((e) => e.message).join("\n"));
   }
   return { bucket: bundle.bucket, manifestKey: bundle.manifestKey, outcome: "deleted", deletedKeys: deleted };
 }
@@ -140,11 +224,19 @@ export async function deleteBundleSafely(
 function keyFailure(bucket: string, failure: KeyFailure): StorageDeleteError {
   const target = `s3://${bucket}/${failure.key}`;
   if (failure.code === "AccessDenied") {
-    return new StorageDeleteError(target, "access-denied", `access denied (${failure.message || "AccessDenied"})`,
-      `Grant s3:DeleteObject on arn:aws:s3:::${bucket}/* to the identity running destroy, then run destroy again`);
+    return new StorageDeleteError(
+      target,
+      "access-denied",
+      `access denied (${failure.message || "AccessDenied"})`,
+      `Grant s3:DeleteObject on arn:aws:s3:::${bucket}/* to the identity running destroy, then run destroy again`,
+    );
   }
-  return new StorageDeleteError(target, "error", `DeleteObjects failed for this key (${failure.code}${failure.message ? `: ${failure.message}` : ""})`,
-    "Fix the cause, then run destroy again (it resumes)");
+  return new StorageDeleteError(
+    target,
+    "error",
+    `DeleteObjects failed for this key (${failure.code}${failure.message ? `: ${failure.message}` : ""})`,
+    "Fix the cause, then run destroy again (it resumes)",
+  );
 }
 
 /** Turn an AWS error from `action` on `target` into a StorageDeleteError with a cause and a fix. */
@@ -153,20 +245,37 @@ export function explainFailure(target: string, action: string, err: unknown): St
   const code = errorCode(err) || "Error";
   const text = errorMessage(err);
   if (isSnapshotLocked(err)) {
-    return new StorageDeleteError(target, "locked", `it is locked by EBS snapshot lock (${code}${text ? `: ${text}` : ""})`,
+    return new StorageDeleteError(
+      target,
+      "locked",
+      `it is locked by EBS snapshot lock (${code}${text ? `: ${text}` : ""})`,
       "Unlock it (aws ec2 unlock-snapshot, possible for governance mode or during a compliance cooling-off period) or wait for the lock to expire, then run destroy again; or set deleteSnapshots: false to leave it",
-      { cause: err });
+      { cause: err },
+    );
   }
   if (isAccessDenied(err)) {
-    return new StorageDeleteError(target, "access-denied", `${action} was denied (${code}${text ? `: ${text}` : ""})`,
-      `Grant ec2:${action} to the identity running destroy, then run destroy again`, { cause: err });
+    return new StorageDeleteError(
+      target,
+      "access-denied",
+      `${action} was denied (${code}${text ? `: ${text}` : ""})`,
+      `Grant ec2:${action} to the identity running destroy, then run destroy again`,
+      { cause: err },
+    );
   }
   if (isThrottling(err) || isTransient(err)) {
-    return new StorageDeleteError(target, isThrottling(err) ? "throttled" : "timeout",
+    return new StorageDeleteError(
+      target,
+      isThrottling(err) ? "throttled" : "timeout",
       `${action} kept failing with ${code} for the whole retry budget`,
       "Run destroy again (it resumes); with many resources use a lower --parallel or raise MANAGED_AMI_RETRY_BUDGET_MS",
-      { cause: err });
+      { cause: err },
+    );
   }
-  return new StorageDeleteError(target, "error", `${action} failed (${code}${text ? `: ${text}` : ""})`,
-    "Fix the cause, then run destroy again (it resumes)", { cause: err });
+  return new StorageDeleteError(
+    target,
+    "error",
+    `${action} failed (${code}${text ? `: ${text}` : ""})`,
+    "Fix the cause, then run destroy again (it resumes)",
+    { cause: err },
+  );
 }

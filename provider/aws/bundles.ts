@@ -13,6 +13,7 @@ import {
 import type { OwnedBundle } from "../types";
 import { forPaginator } from "./clients";
 import { errorCode, errorMessage, isNoSuchKey } from "./errors";
+import { parseManifestParts } from "./manifest";
 
 export type S3 = Pick<S3Client, "send">;
 
@@ -34,32 +35,7 @@ export function bundleLocation(bundle: OwnedBundle): string {
   return `${bundle.bucket}/${bundle.manifestKey}`;
 }
 
-const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-function decodeXml(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, entity: string) => {
-    if (entity[0] === "#") {
-      const code = entity[1].toLowerCase() === "x" ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
-      return String.fromCodePoint(code);
-    }
-    return XML_ENTITIES[entity.toLowerCase()];
-  });
-}
-
-/** The part file names listed in a manifest's `<parts><part><filename>` entries, in order. */
-export function parseManifestParts(xml: string): string[] {
-  const parts = /<parts\b[^>]*>([\s\S]*?)<\/parts>/i.exec(xml);
-  if (!parts) throw new Error("the manifest has no <parts> section");
-  const names: string[] = [];
-  for (const part of parts[1].matchAll(/<part\b[^>]*>([\s\S]*?)<\/part>/gi)) {
-    const filename = /<filename>([\s\S]*?)<\/filename>/i.exec(part[1]);
-    const name = filename ? decodeXml(filename[1].trim()) : "";
-    if (!name) throw new Error("a <part> of the manifest has no <filename>");
-    names.push(name);
-  }
-  if (names.length === 0) throw new Error("the manifest lists no parts");
-  return names;
-}
+export { parseManifestParts };
 
 /** Fetch the manifest at `imageLocation` and return the bundle it describes (manifest key + part keys). */
 export async function readBundle(s3: S3, imageLocation: string): Promise<OwnedBundle> {

@@ -129,3 +129,27 @@ export function unreachableReason(err: unknown): string | undefined {
   if (errorCode(err) === "TimeoutError" && /establish a connection/i.test(errorMessage(err))) return "no connection within the connect timeout";
   return undefined;
 }
+
+/**
+ * The endpoint does not serve STS: it answers STS as an unknown action, or nothing listens where STS
+ * would be. Only the account check treats these as "skip"; every other call reports them.
+ */
+export function isStsUnavailable(err: unknown): boolean {
+  const code = errorCode(err);
+  if (["InvalidAction", "UnknownOperation", "UnknownOperationException", "InvalidQueryParameter"].includes(code)) return true;
+  if (httpStatus(err) === 404 || httpStatus(err) === 501) return true;
+  const sysCode = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof sysCode === "string" && ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"].includes(sysCode);
+}
+
+/**
+ * STS refused the credentials that EC2 may still accept (an STS endpoint other than the EC2 one, e.g. a
+ * profile's ec2-only `endpoint_url`). Expired credentials are not included: every call would fail.
+ */
+export const isStsCredentialRefusal = is("InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException");
+
+/**
+ * The endpoint does not know the action (an older or partial EC2-compatible endpoint). Teardown then
+ * cannot read that piece of state and falls back to the error-code checks.
+ */
+export const isUnknownAction = is("InvalidAction", "UnknownOperation", "UnknownOperationException", "UnsupportedOperation");

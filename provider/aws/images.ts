@@ -19,15 +19,26 @@ import { isNotFoundImage } from "./errors";
 
 export type Ec2 = Pick<EC2Client, "send">;
 
-/** The image as DescribeImages shows it (state may be `deregistered`), or undefined when AWS no longer knows it. */
-export async function describeImage(ec2: Ec2, imageId: string): Promise<Image | undefined> {
+/**
+ * The image as DescribeImages shows it (state may be `deregistered`), or undefined when AWS no longer
+ * knows it. `onNotFound` is called when AWS said so explicitly (InvalidAMIID.NotFound/Unavailable),
+ * as opposed to an empty answer, which may only lag.
+ */
+export async function describeImage(
+  ec2: Ec2,
+  imageId: string,
+  opts: { onNotFound?: () => void } = {},
+): Promise<Image | undefined> {
   try {
     const out = await ec2.send(
       new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true, IncludeDisabled: true }),
     );
     return (out.Images ?? []).find((image) => image.ImageId === imageId);
   } catch (err) {
-    if (isNotFoundImage(err)) return undefined;
+    if (isNotFoundImage(err)) {
+      opts.onNotFound?.();
+      return undefined;
+    }
     throw err;
   }
 }
@@ -39,7 +50,9 @@ export function isGone(image: Image | undefined): boolean {
 
 /** The EBS snapshot ids in an image's block device mappings, in mapping order. */
 export function snapshotIdsOf(image: Image): string[] {
-  const ids = (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((id): id is string => !!id);
+  const ids = (image.BlockDeviceMappings ?? [])
+    .map((m) => m.Ebs?.SnapshotId)
+    .filter((id): id is string => !!id);
   return [...new Set(ids)];
 }
 
@@ -96,14 +109,22 @@ export function protectionState(text: string | undefined, now: number = Date.now
 }
 
 /** Turn deregistration protection off, then read it back: with a cooldown it stays effectively on until the returned time. */
-export async function disableDeregistrationProtection(ec2: Ec2, imageId: string, now: () => number = Date.now): Promise<ProtectionState> {
+export async function disableDeregistrationProtection(
+  ec2: Ec2,
+  imageId: string,
+  now: () => number = Date.now,
+): Promise<ProtectionState> {
   await ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
   const image = await describeImage(ec2, imageId);
   return protectionState(image?.DeregistrationProtection, now());
 }
 
 /** Ids of registered images (any owner the caller can see, incl. disabled/deprecated) matching `filter`. */
-async function registeredImagesMatching(ec2: Ec2, filter: Filter, ignoreImageIds: readonly string[]): Promise<string[]> {
+async function registeredImagesMatching(
+  ec2: Ec2,
+  filter: Filter,
+  ignoreImageIds: readonly string[],
+): Promise<string[]> {
   const ids = new Set<string>();
   const pages = paginateDescribeImages(
     { client: forPaginator(EC2Client, ec2) },
@@ -111,7 +132,8 @@ async function registeredImagesMatching(ec2: Ec2, filter: Filter, ignoreImageIds
   );
   for await (const page of pages) {
     for (const image of page.Images ?? []) {
-      if (!image.ImageId || image.State === "deregistered" || ignoreImageIds.includes(image.ImageId)) continue;
+      if (!image.ImageId || image.State === "deregistered" || ignoreImageIds.includes(image.ImageId))
+        continue;
       ids.add(image.ImageId);
     }
   }
@@ -119,11 +141,108 @@ async function registeredImagesMatching(ec2: Ec2, filter: Filter, ignoreImageIds
 }
 
 /** Registered images whose block device mappings reference `snapshotId`, except `ignoreImageIds`. */
-export function imagesUsingSnapshot(ec2: Ec2, snapshotId: string, ignoreImageIds: readonly string[] = []): Promise<string[]> {
-  return registeredImagesMatching(ec2, { Name: "block-device-mapping.snapshot-id", Values: [snapshotId] }, ignoreImageIds);
+export function imagesUsingSnapshot(
+  ec2: Ec2,
+  snapshotId: string,
+  ignoreImageIds: readonly string[] = [],
+): Promise<string[]> {
+  return registeredImagesMatching(
+    ec2,
+    { Name: "block-device-mapping.snapshot-id", Values: [snapshotId] },
+    ignoreImageIds,
+  );
 }
 
 /** Registered images whose manifest is `imageLocation` (`bucket/path/x.manifest.xml`), except `ignoreImageIds`. */
-export function imagesUsingManifest(ec2: Ec2, imageLocation: string, ignoreImageIds: readonly string[] = []): Promise<string[]> {
-  return registeredImagesMatching(ec2, { Name: "manifest-location", Values: [imageLocation] }, ignoreImageIds);
+export function imagesUsingManifest(
+  ec2: Ec2,
+  imageLocation: string,
+  ignoreImageIds: readonly string[] = [],
+): Promise<string[]> {
+  return registeredImagesMatching(
+    ec2,
+    { Name: "manifest-location", Values: [imageLocation] },
+    ignoreImageIds,
+  );
+}
+
+/** At most this many values in one DescribeImages filter. */
+const FILTER_VALUES = 200;
+
+/**
+ * For each of `snapshotIds`, the registered images (any owner the caller can see, disabled and
+ * deprecated included) whose block device mappings reference it, except `ignoreImageIds`: one paged
+ * DescribeImages per 200 snapshots instead of one per snapshot. Images of other accounts can only
+ * reference a snapshot of ours that we shared, and we only see those that are shared with us or
+ * public, so the query cannot be narrowed to `Owners: ["self"]` without losing that case.
+ */
+export async function imagesUsingSnapshots(
+  ec2: Ec2,
+  snapshotIds: readonly string[],
+  ignoreImageIds: readonly string[] = [],
+): Promise<Map<string, string[]>> {
+  const wanted = [...new Set(snapshotIds)];
+  const users = new Map<string, Set<string>>(wanted.map((id) => [id, new Set()]));
+  for (let i = 0; i < wanted.length; i += FILTER_VALUES) {
+    const chunk = wanted.slice(i, i + FILTER_VALUES);
+    const pages = paginateDescribeImages(
+      { client: forPaginator(EC2Client, ec2) },
+      {
+        Filters: [{ Name: "block-device-mapping.snapshot-id", Values: chunk }],
+        IncludeDeprecated: true,
+        IncludeDisabled: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const image of page.Images ?? []) {
+        if (!image.ImageId || image.State === "deregistered" || ignoreImageIds.includes(image.ImageId))
+          continue;
+        for (const id of snapshotIdsOf(image)) users.get(id)?.add(image.ImageId);
+      }
+    }
+  }
+  return new Map([...users].map(([id, set]) => [id, [...set].sort()]));
+}
+
+/**
+ * Which of `imageIds` are still registered, asked by id (a reference query by filter may lag behind
+ * a deregistration that just happened; AWS answers by-id lookups from the image itself).
+ */
+export async function stillRegistered(ec2: Ec2, imageIds: readonly string[]): Promise<string[]> {
+  const registered: string[] = [];
+  for (const id of imageIds) {
+    const image = await describeImage(ec2, id);
+    if (!isGone(image)) registered.push(id);
+  }
+  return registered;
+}
+
+/** Registered instance-store images the caller can see whose manifest lives in `bucket`, with their manifest key. */
+export async function instanceStoreImagesIn(
+  ec2: Ec2,
+  bucket: string,
+  ignoreImageIds: readonly string[] = [],
+): Promise<{ imageId: string; manifestKey: string }[]> {
+  const found: { imageId: string; manifestKey: string }[] = [];
+  const pages = paginateDescribeImages(
+    { client: forPaginator(EC2Client, ec2) },
+    {
+      Filters: [
+        { Name: "root-device-type", Values: ["instance-store"] },
+        { Name: "manifest-location", Values: [`${bucket}/*`] },
+      ],
+      IncludeDeprecated: true,
+      IncludeDisabled: true,
+    },
+  );
+  for await (const page of pages) {
+    for (const image of page.Images ?? []) {
+      const location = image.ImageLocation ?? "";
+      if (!image.ImageId || image.State === "deregistered" || ignoreImageIds.includes(image.ImageId))
+        continue;
+      if (!location.startsWith(`${bucket}/`)) continue;
+      found.push({ imageId: image.ImageId, manifestKey: location.slice(bucket.length + 1) });
+    }
+  }
+  return found;
 }
