@@ -17,6 +17,8 @@ type S3 = Pick<S3Client, "send">;
 export interface OrphanedBundle {
   bucket: string;
   region: string;
+  /** The account that owns the bucket's objects (set by the scan). */
+  accountId?: string;
   manifestKey: string;
   partKeys: string[];
   /** Manifest plus every part that exists. */

@@ -5,18 +5,51 @@
  */
 import {
   DescribeImagesCommandOutput,
+  DescribeLockedSnapshotsCommand,
+  DescribeSnapshotTierStatusCommandOutput,
   DescribeSnapshotsCommandOutput,
   EC2Client,
+  ListImagesInRecycleBinCommandOutput,
+  ListSnapshotsInRecycleBinCommandOutput,
   paginateDescribeImages,
+  paginateDescribeSnapshotTierStatus,
   paginateDescribeSnapshots,
+  paginateListImagesInRecycleBin,
+  paginateListSnapshotsInRecycleBin,
 } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { OrphanedSnapshot, TagFilter, classifySnapshot } from "./classify";
+import { errorCode, errorMessage } from "../../provider/aws/errors";
+import { OrphanedSnapshot, SERVICE_KINDS, ServiceKind, SnapshotLockInfo, TagFilter, classifySnapshot } from "./classify";
 import { OrphanedBundle, bucketRegion, findOrphanedBundles } from "./bundles";
 
 /** A listed snapshot plus what pricing needs (not part of the JSON shape). */
 export interface ListedSnapshot extends OrphanedSnapshot {
   storageTier: string;
+  /** Set when the snapshot is locked: `--delete` never attempts it. */
+  lock?: SnapshotLockInfo;
+  /** Archive tier only: when it was archived (LastTieringStartTime), for the 90-day early-deletion note. */
+  archivedAt?: Date;
+}
+
+/** Something in the Recycle Bin (`--recycle-bin`): still billed until it leaves. Never deleted. */
+export interface BinnedItem {
+  id: string;
+  region: string;
+  accountId: string;
+  exitTime?: string;
+  /** Snapshots only; `null` when AWS does not report it (ListSnapshotsInRecycleBin has no size). */
+  sizeGiB?: number | null;
+}
+
+/** What the filters and the service rules left out (the JSON's `excluded`). */
+export interface Excluded {
+  olderThan: number;
+  excludeTag: number;
+  managedByService: Record<ServiceKind, number>;
+}
+
+export function emptyExcluded(): Excluded {
+  return { olderThan: 0, excludeTag: 0, managedByService: Object.fromEntries(SERVICE_KINDS.map((k) => [k, 0])) as Record<ServiceKind, number> };
 }
 
 /** What the scan reports as it goes (drives the progress bar). */
@@ -40,6 +73,12 @@ export interface AuditClients {
 
 export interface ScanOptions {
   regions: readonly string[];
+  /** The account scanned (recorded on every item); default "self". */
+  accountId?: string;
+  /** Shared across accounts: bounds account × region scans at once (`--concurrency`). */
+  limiter?: Limiter;
+  /** Also list snapshots and images in the Recycle Bin. */
+  recycleBin?: boolean;
   buckets?: readonly string[];
   olderThanMs?: number;
   excludeTags?: readonly TagFilter[];
@@ -64,6 +103,10 @@ export interface ScanResult {
   skipped: Record<string, number>;
   /** Manifests named `*.manifest.xml` that are not AMI bundle manifests (left alone). */
   unreadableManifests: string[];
+  excluded: Excluded;
+  recycleBin: { snapshots: BinnedItem[]; images: BinnedItem[] };
+  /** Things the scan could not check, each naming the call and the permission. */
+  warnings: string[];
 }
 
 /** What the image pass of one region keeps: three id sets, nothing else. */
@@ -71,6 +114,8 @@ export interface RegionImages {
   referencedSnapshots: Set<string>;
   registeredImages: Set<string>;
   manifestLocations: Set<string>;
+  /** Images in the Recycle Bin (filled by the scan). */
+  binnedImages?: Set<string>;
 }
 
 const PAGE = 1000;
@@ -113,7 +158,12 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     manifestsScanned: 0,
     skipped: {},
     unreadableManifests: [],
+    excluded: emptyExcluded(),
+    recycleBin: { snapshots: [], images: [] },
+    warnings: [],
   };
+  const accountId = opts.accountId ?? "self";
+  const limiter = opts.limiter ?? new Limiter(opts.regionConcurrency ?? 4);
   const buckets = opts.buckets ?? [];
   const homeRegion = opts.homeRegion ?? opts.regions[0] ?? "us-east-1";
 
@@ -138,20 +188,30 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     });
 
   const manifestLocationsByRegion = new Map<string, Set<string>>();
-  await forEachLimited(imageRegions, opts.regionConcurrency ?? 4, async (region) => {
-    const ec2 = opts.clients.ec2(region);
-    progress("images", { region });
-    const images = await scanImages(ec2, (n) => {
-      result.imagesScanned += n;
+  await forEachLimited(imageRegions, imageRegions.length, (region) =>
+    limiter.run(async () => {
+      const ec2 = opts.clients.ec2(region);
       progress("images", { region });
-    });
-    if (manifestRegions.has(region)) manifestLocationsByRegion.set(region, images.manifestLocations);
-    if (snapshotRegions.has(region)) {
-      await scanSnapshots(ec2, region, images, opts, scanStartedAt, result, () => progress("snapshots", { region }));
-    }
-    regionsDone++;
-    progress("snapshots", { region });
-  });
+      const images = await scanImages(ec2, (n) => {
+        result.imagesScanned += n;
+        progress("images", { region });
+      });
+      if (manifestRegions.has(region)) manifestLocationsByRegion.set(region, images.manifestLocations);
+      if (snapshotRegions.has(region)) {
+        const binned = await recycleBinImages(ec2, region, accountId, result);
+        images.binnedImages = new Set(binned.map((b) => b.id));
+        if (opts.recycleBin) {
+          result.recycleBin.images.push(...binned);
+          result.recycleBin.snapshots.push(...(await recycleBinSnapshots(ec2, region, accountId, result)));
+        }
+        const before = result.orphanedSnapshots.length;
+        await scanSnapshots(ec2, region, accountId, images, opts, scanStartedAt, result, () => progress("snapshots", { region }));
+        await annotate(ec2, region, result.orphanedSnapshots.slice(before), result);
+      }
+      regionsDone++;
+      progress("snapshots", { region });
+    }),
+  );
 
   for (const bucket of buckets) {
     const region = bucketRegions.get(bucket) as string;
@@ -199,6 +259,7 @@ async function confirmUnused(result: ScanResult, opts: ScanOptions, onRegion: (r
 async function scanSnapshots(
   ec2: EC2Client,
   region: string,
+  accountId: string,
   images: RegionImages,
   opts: ScanOptions,
   scanStartedAt: Date,
@@ -207,6 +268,8 @@ async function scanSnapshots(
 ): Promise<void> {
   const ctx = {
     region,
+    accountId,
+    binnedImages: images.binnedImages,
     referencedSnapshots: images.referencedSnapshots,
     registeredImages: images.registeredImages,
     now: scanStartedAt,
@@ -218,7 +281,12 @@ async function scanSnapshots(
     for (const snapshot of page.Snapshots ?? []) {
       const c = classifySnapshot(snapshot, ctx);
       if (c.kind === "orphan") result.orphanedSnapshots.push({ ...c.orphan, storageTier: c.storageTier });
-      else result.skipped[c.why] = (result.skipped[c.why] ?? 0) + 1;
+      else if (c.kind === "service") result.excluded.managedByService[c.service]++;
+      else {
+        result.skipped[c.why] = (result.skipped[c.why] ?? 0) + 1;
+        if (c.why === "too-new") result.excluded.olderThan++;
+        if (c.why === "excluded") result.excluded.excludeTag++;
+      }
     }
     result.snapshotsScanned += page.Snapshots?.length ?? 0;
     onPage();
@@ -241,4 +309,95 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, fn: 
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   if (failure) throw failure.err;
+}
+
+/** Bounds how many tasks run at once, shared by every account's scan. */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+/** A warning naming the call, the permission and what the audit did instead. */
+function cannotCheck(result: ScanResult, region: string, action: string, err: unknown, instead: string): void {
+  result.warnings.push(
+    `${region}: ec2:${action} failed (${errorCode(err) || "error"}: ${errorMessage(err)}); ${instead}. Grant ec2:${action} to check.`,
+  );
+}
+
+/** The account's images in the Recycle Bin in `region` (their snapshots are not orphans). */
+async function recycleBinImages(ec2: EC2Client, region: string, accountId: string, result: ScanResult): Promise<BinnedItem[]> {
+  const out: BinnedItem[] = [];
+  try {
+    const pages = paginateListImagesInRecycleBin({ client: ec2, pageSize: 1000 }, { MaxResults: 1000 });
+    for await (const page of pages as AsyncIterable<ListImagesInRecycleBinCommandOutput>) {
+      for (const img of page.Images ?? []) {
+        if (img.ImageId) out.push({ id: img.ImageId, region, accountId, exitTime: img.RecycleBinExitTime?.toISOString() });
+      }
+    }
+  } catch (err) {
+    cannotCheck(result, region, "ListImagesInRecycleBin", err, "snapshots of binned AMIs may be listed as orphans");
+  }
+  return out;
+}
+
+/** The account's snapshots in the Recycle Bin in `region` (`--recycle-bin`). */
+async function recycleBinSnapshots(ec2: EC2Client, region: string, accountId: string, result: ScanResult): Promise<BinnedItem[]> {
+  const out: BinnedItem[] = [];
+  try {
+    const pages = paginateListSnapshotsInRecycleBin({ client: ec2, pageSize: 1000 }, { MaxResults: 1000 });
+    for await (const page of pages as AsyncIterable<ListSnapshotsInRecycleBinCommandOutput>) {
+      for (const s of page.Snapshots ?? []) {
+        if (s.SnapshotId) out.push({ id: s.SnapshotId, region, accountId, exitTime: s.RecycleBinExitTime?.toISOString(), sizeGiB: null });
+      }
+    }
+  } catch (err) {
+    cannotCheck(result, region, "ListSnapshotsInRecycleBin", err, "binned snapshots are not listed");
+  }
+  return out;
+}
+
+/** Adds locks (DescribeLockedSnapshots) and archive dates (DescribeSnapshotTierStatus) to `listed`. */
+async function annotate(ec2: EC2Client, region: string, listed: ListedSnapshot[], result: ScanResult): Promise<void> {
+  if (listed.length === 0) return;
+  const byId = new Map(listed.map((s) => [s.snapshotId, s]));
+  try {
+    const ids = [...byId.keys()];
+    for (let i = 0; i < ids.length; i += 1000) {
+      let token: string | undefined;
+      do {
+        const out = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: ids.slice(i, i + 1000), NextToken: token }));
+        for (const l of out.Snapshots ?? []) {
+          const s = l.SnapshotId ? byId.get(l.SnapshotId) : undefined;
+          if (s && l.LockState && l.LockState !== "expired") s.lock = { mode: l.LockState, expiresOn: l.LockExpiresOn?.toISOString() };
+        }
+        token = out.NextToken;
+      } while (token);
+    }
+  } catch (err) {
+    cannotCheck(result, region, "DescribeLockedSnapshots", err, "locks are not shown (a locked snapshot fails its delete)");
+  }
+  if (!listed.some((s) => s.storageTier === "archive")) return;
+  try {
+    const pages = paginateDescribeSnapshotTierStatus({ client: ec2, pageSize: 1000 }, { MaxResults: 1000 });
+    for await (const page of pages as AsyncIterable<DescribeSnapshotTierStatusCommandOutput>) {
+      for (const t of page.SnapshotTierStatuses ?? []) {
+        const s = t.SnapshotId ? byId.get(t.SnapshotId) : undefined;
+        if (s && t.LastTieringStartTime) s.archivedAt = t.LastTieringStartTime;
+      }
+    }
+  } catch (err) {
+    cannotCheck(result, region, "DescribeSnapshotTierStatus", err, "the early-deletion note is not shown");
+  }
 }
