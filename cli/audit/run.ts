@@ -254,7 +254,7 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
           ? "\n" + t.byAccount.map((a) => `  account ${a.accountId}: ${a.orphanedSnapshots} snapshot(s), ${a.snapshotGiB} GiB; ${a.orphanedBundles} bundle(s)`).join("\n") + "\n"
           : " ";
       const question =
-        `Delete ${t.orphanedSnapshots - locked.length} snapshot(s) and ${t.orphanedBundles} bundle(s) ` +
+        `Delete ${deletable.length} snapshot(s) (${deletable.reduce((n, x) => n + x.sizeGiB, 0)} GiB) and ${t.orphanedBundles} bundle(s) ` +
         `(${formatBytes(t.bundleBytes)}) listed above${t.byAccount.length > 1 ? ` in ${t.byAccount.length} accounts:` : "?"}${perAcct}` +
         (locked.length ? `${locked.length} locked snapshot(s) will be kept. ` : "") +
         `This cannot be undone. Type "yes" to delete: `;

@@ -6,7 +6,7 @@ import type { OrphanedBundle } from "../../cli/audit/bundles";
 import { progressBar, progressLine } from "../../cli/audit/progress";
 
 const snap = (id: string, region: string, sizeGiB: number, storageTier = "standard"): ListedSnapshot => ({
-  snapshotId: id, region, sizeGiB, ageDays: 3, reason: "create-image-ami-gone", imageId: "ami-0aaaaaaaaaaaaaaaa", storageTier,
+  snapshotId: id, region, accountId: "111111111111", sizeGiB, ageDays: 3, reason: "create-image-ami-gone", imageId: "ami-0aaaaaaaaaaaaaaaa", storageTier,
 });
 const bundle: OrphanedBundle = {
   bucket: "b", region: "us-east-1", manifestKey: "x.manifest.xml", partKeys: ["x.part.0"], totalBytes: 2 * 1024 ** 3,
@@ -14,10 +14,13 @@ const bundle: OrphanedBundle = {
 };
 
 describe("audit report", () => {
-  it("JSON snapshot entries carry exactly the documented keys (no storage tier)", () => {
-    const r = buildReport([snap("snap-1", "us-east-1", 8)], []);
+  it("JSON snapshot entries carry exactly the documented keys, with the account, tier and cost basis", () => {
+    const r = buildReport({ snapshots: [snap("snap-1", "us-east-1", 8)], bundles: [] });
     assert.deepEqual(r.orphanedSnapshots, [
-      { snapshotId: "snap-1", region: "us-east-1", sizeGiB: 8, ageDays: 3, reason: "create-image-ami-gone", imageId: "ami-0aaaaaaaaaaaaaaaa" },
+      {
+        snapshotId: "snap-1", region: "us-east-1", accountId: "111111111111", sizeGiB: 8, ageDays: 3, reason: "create-image-ami-gone",
+        imageId: "ami-0aaaaaaaaaaaaaaaa", storageTier: "standard", costBasis: "volume-size", estimatedMonthlyUsd: 0.4,
+      },
     ]);
   });
 
@@ -38,7 +41,9 @@ describe("audit report", () => {
   });
 
   it("human output has a row per orphan and the totals", () => {
-    const text = renderHuman(buildReport([snap("snap-1", "us-east-1", 8)], [bundle]), { regions: ["us-east-1"], snapshots: 5, images: 2, buckets: ["b"] });
+    const text = renderHuman(
+      buildReport({ snapshots: [snap("snap-1", "us-east-1", 8)], bundles: [bundle], scanned: { accounts: ["111111111111"], regions: ["us-east-1"], snapshots: 5, images: 2, buckets: ["b"] } }),
+    );
     assert.match(text, /snap-1\s+us-east-1\s+8 GiB\s+3d\s+CreateImage for ami-0aaaaaaaaaaaaaaaa \(gone\)/);
     assert.match(text, /s3:\/\/b\/x\.manifest\.xml\s+us-east-1\s+1\s+2\.0 GiB\s+1d/);
     assert.match(text, /Total: 1 snapshot\(s\), 8 GiB; 1 bundle\(s\), 2\.0 GiB\./);
