@@ -24,7 +24,10 @@ function version(): string {
 }
 
 /** Builds the program; `run` receives the parsed audit flags and returns the exit code. */
-export function buildProgram(run: (flags: AuditFlags) => Promise<number>, out: { writeOut(s: string): void; writeErr(s: string): void }): {
+export function buildProgram(
+  run: (flags: AuditFlags) => Promise<number>,
+  out: { writeOut(s: string): void; writeErr(s: string): void },
+): {
   program: Command;
   exitCode: () => number;
 } {
@@ -43,16 +46,30 @@ export function buildProgram(run: (flags: AuditFlags) => Promise<number>, out: {
     )
     .option("--region <region>", "region to scan (repeatable); default: AWS_REGION / profile", collect)
     .option("--all-regions", "scan every region enabled for the account")
-    .option("--accounts <ids>", "scan these accounts (comma-separated); others than the caller's need --role-name")
+    .option(
+      "--accounts <ids>",
+      "scan these accounts (comma-separated); others than the caller's need --role-name",
+    )
     .option("--organization", "scan every ACTIVE account of the AWS Organization (needs --role-name)")
     .option("--role-name <name>", "role assumed in each scanned account (arn:aws:iam::<ID>:role/<NAME>)")
     .option("--concurrency <n>", "account × region scans at once (default 4)")
     .option("--format <format>", "table, json, csv or markdown (default table)")
     .option("--json", "same as --format json: one JSON document on stdout, nothing else")
-    .option("--bucket <bucket>", "also look for orphaned instance-store bundles in this S3 bucket (repeatable)", collect)
+    .option(
+      "--bucket <bucket>",
+      "also look for orphaned instance-store bundles in this S3 bucket (repeatable)",
+      collect,
+    )
     .option("--older-than <age>", "only list storage at least this old: 12h, 30d, 2w")
-    .option("--exclude-tag <key=value>", "never list snapshots with this tag (repeatable; key=* for any value)", collect)
-    .option("--recycle-bin", "also list snapshots and images in the Recycle Bin (billed until they leave; never deleted)")
+    .option(
+      "--exclude-tag <key=value>",
+      "never list snapshots with this tag (repeatable; key=* for any value)",
+      collect,
+    )
+    .option(
+      "--recycle-bin",
+      "also list snapshots and images in the Recycle Bin (billed until they leave; never deleted)",
+    )
     .addOption(new Option("--delete", "delete what is listed, after confirmation (or --yes)"))
     .option("--yes", "with --delete: do not ask for confirmation")
     .option("--dry-run", "with --delete: check DeleteSnapshot permissions with EC2 DryRun; delete nothing")
@@ -113,13 +130,19 @@ export function quietProcess(): void {
 if (require.main === module) {
   quietProcess();
   setRetryNotifier((message) => process.stderr.write(`managed-ami audit: ${message}\n`));
-  main(process.argv).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`managed-ami: ${String(err)}\n`);
-      process.exitCode = EXIT.ERROR;
-    },
-  );
+  // Shared waits (the pacer's token timers) are unref'd so they never hold a host process open; the
+  // CLI holds itself open until the audit is done, and an unexpected early exit is an error.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  process.exitCode = EXIT.ERROR;
+  main(process.argv)
+    .finally(() => clearInterval(keepAlive))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        process.stderr.write(`managed-ami: ${String(err)}\n`);
+        process.exitCode = EXIT.ERROR;
+      },
+    );
 }

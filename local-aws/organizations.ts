@@ -60,22 +60,33 @@ export class OrganizationStore {
   /** Every account of the organization, the management account first (as AWS lists it, by join order). */
   private members(org: OrganizationSpec): OrgAccount[] {
     const listed = org.accounts.some((a) => a.id === org.managementAccountId);
-    return listed ? org.accounts : [{ id: org.managementAccountId, name: "management", status: "ACTIVE" }, ...org.accounts];
+    return listed
+      ? org.accounts
+      : [{ id: org.managementAccountId, name: "management", status: "ACTIVE" }, ...org.accounts];
   }
 
   handle(action: string, input: Record<string, unknown>, callerAccountId: string): unknown {
     const org = this.org;
     if (action !== "ListAccounts" && action !== "DescribeOrganization") {
-      throw new OrganizationsError("UnknownOperationException", `local-aws: Organizations ${action || "(none)"} is not served.`);
+      throw new OrganizationsError(
+        "UnknownOperationException",
+        `local-aws: Organizations ${action || "(none)"} is not served.`,
+      );
     }
     if (!org) {
-      throw new OrganizationsError("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.");
+      throw new OrganizationsError(
+        "AWSOrganizationsNotInUseException",
+        "Your account is not a member of an organization.",
+      );
     }
     const orgId = org.id ?? "o-exampleorgid";
     const members = this.members(org);
     if (action === "DescribeOrganization") {
       if (!members.some((a) => a.id === callerAccountId)) {
-        throw new OrganizationsError("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.");
+        throw new OrganizationsError(
+          "AWSOrganizationsNotInUseException",
+          "Your account is not a member of an organization.",
+        );
       }
       return {
         Organization: {
@@ -100,7 +111,8 @@ export class OrganizationStore {
     let start = 0;
     if (input.NextToken !== undefined) {
       const m = /^lst-(\d+)$/.exec(String(input.NextToken));
-      if (!m || Number(m[1]) > members.length) throw new OrganizationsError("InvalidInputException", "The NextToken is not valid.");
+      if (!m || Number(m[1]) > members.length)
+        throw new OrganizationsError("InvalidInputException", "The NextToken is not valid.");
       start = Number(m[1]);
     }
     const page = members.slice(start, start + max);
@@ -123,7 +135,8 @@ export class OrganizationStore {
 
 function check(org: OrganizationSpec): OrganizationSpec {
   for (const id of [org.managementAccountId, ...org.accounts.map((a) => a.id)]) {
-    if (!/^\d{12}$/.test(id)) throw new Error(`local-aws: organization account id "${id}" must be 12 digits.`);
+    if (!/^\d{12}$/.test(id))
+      throw new Error(`local-aws: organization account id "${id}" must be 12 digits.`);
   }
   return org;
 }
@@ -135,7 +148,9 @@ export function handleOrganizations(
   body: string,
   callerAccountId: string,
 ): { status: number; body: string; action: string; code?: string } {
-  const action = target.startsWith(ORGANIZATIONS_TARGET_PREFIX) ? target.slice(ORGANIZATIONS_TARGET_PREFIX.length) : "";
+  const action = target.startsWith(ORGANIZATIONS_TARGET_PREFIX)
+    ? target.slice(ORGANIZATIONS_TARGET_PREFIX.length)
+    : "";
   try {
     let input: Record<string, unknown> = {};
     if (body.trim()) {
@@ -148,6 +163,11 @@ export function handleOrganizations(
     return { status: 200, action, body: JSON.stringify(store.handle(action, input, callerAccountId)) };
   } catch (err) {
     if (!(err instanceof OrganizationsError)) throw err;
-    return { status: err.status, action, code: err.code, body: JSON.stringify({ __type: err.code, Message: err.message }) };
+    return {
+      status: err.status,
+      action,
+      code: err.code,
+      body: JSON.stringify({ __type: err.code, Message: err.message }),
+    };
   }
 }

@@ -43,12 +43,21 @@ export interface SeedOrganizationOptions {
  * Sets up an organization: a management account and members, each member with its own access key
  * (so tests can seed resources in it) and a role the management account can assume unless `assumable: false`.
  */
-export function seedOrganization(aws: LocalAws, opts: SeedOrganizationOptions): { managementAccountId: string; members: SeededMember[] } {
+export function seedOrganization(
+  aws: LocalAws,
+  opts: SeedOrganizationOptions,
+): { managementAccountId: string; members: SeededMember[] } {
   const managementKey = opts.managementAccessKeyId ?? "AKIALOCALAWSEXAMPLE";
   const managementAccountId = aws.state.accountIdFor(managementKey);
   const members = opts.members.map((m, i): SeededMember => {
     const accessKeyId = `AKIALOCALORGMEMBER${String(i).padStart(2, "0")}`;
-    return { accountId: aws.state.accountIdFor(accessKeyId), accessKeyId, name: m.name, status: m.status ?? "ACTIVE", assumable: m.assumable ?? true };
+    return {
+      accountId: aws.state.accountIdFor(accessKeyId),
+      accessKeyId,
+      name: m.name,
+      status: m.status ?? "ACTIVE",
+      assumable: m.assumable ?? true,
+    };
   });
   for (const m of members) {
     const arn = `arn:aws:iam::${m.accountId}:role/${opts.roleName}`;
@@ -67,17 +76,31 @@ export function seedOrganization(aws: LocalAws, opts: SeedOrganizationOptions): 
 
 /** An EC2 client acting as `accessKeyId` on the endpoint. */
 export function ec2As(aws: LocalAws, accessKeyId: string, region = "us-east-1"): EC2Client {
-  return new EC2Client({ endpoint: aws.endpoint, region, maxAttempts: 1, credentials: { accessKeyId, secretAccessKey: SECRET } });
+  return new EC2Client({
+    endpoint: aws.endpoint,
+    region,
+    maxAttempts: 1,
+    credentials: { accessKeyId, secretAccessKey: SECRET },
+  });
 }
 
 /** CreateImage from a fresh instance; returns the image and its root snapshot. */
-export async function imageFromInstance(aws: LocalAws, ec2: EC2Client, name: string): Promise<{ imageId: string; snapshotId: string }> {
+export async function imageFromInstance(
+  aws: LocalAws,
+  ec2: EC2Client,
+  name: string,
+): Promise<{ imageId: string; snapshotId: string }> {
   const region = await ec2.config.region();
-  const run = await ec2.send(new RunInstancesCommand({ ImageId: aws.state.baseImageId(region), MinCount: 1, MaxCount: 1 }));
-  const created = await ec2.send(new CreateImageCommand({ InstanceId: run.Instances?.[0]?.InstanceId, Name: name }));
+  const run = await ec2.send(
+    new RunInstancesCommand({ ImageId: aws.state.baseImageId(region), MinCount: 1, MaxCount: 1 }),
+  );
+  const created = await ec2.send(
+    new CreateImageCommand({ InstanceId: run.Instances?.[0]?.InstanceId, Name: name }),
+  );
   aws.advance(aws.timing.imageAvailableAfterMs);
   const imageId = created.ImageId as string;
-  const snapshotId = aws.state.images.get(imageId)?.blockDeviceMappings.find((b) => b.snapshotId)?.snapshotId as string;
+  const snapshotId = aws.state.images.get(imageId)?.blockDeviceMappings.find((b) => b.snapshotId)
+    ?.snapshotId as string;
   return { imageId, snapshotId };
 }
 
@@ -85,7 +108,13 @@ export async function imageFromInstance(aws: LocalAws, ec2: EC2Client, name: str
  * A snapshot of a fresh volume with `description` and `tags` (a user's, or one a service made).
  * `aws:` tags are reserved for AWS (CreateTags refuses them), so they are written into the store directly.
  */
-export async function snapshotWith(aws: LocalAws, ec2: EC2Client, description: string, tags: Record<string, string> = {}, size = 8): Promise<string> {
+export async function snapshotWith(
+  aws: LocalAws,
+  ec2: EC2Client,
+  description: string,
+  tags: Record<string, string> = {},
+  size = 8,
+): Promise<string> {
   const region = await ec2.config.region();
   const vol = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${region}a`, Size: size }));
   const reserved = Object.entries(tags).filter(([k]) => k.startsWith("aws:"));
@@ -93,7 +122,11 @@ export async function snapshotWith(aws: LocalAws, ec2: EC2Client, description: s
     .filter(([k]) => !k.startsWith("aws:"))
     .map(([Key, Value]) => ({ Key, Value }));
   const snap = await ec2.send(
-    new CreateSnapshotCommand({ VolumeId: vol.VolumeId, Description: description, ...(Tags.length ? { TagSpecifications: [{ ResourceType: "snapshot", Tags }] } : {}) }),
+    new CreateSnapshotCommand({
+      VolumeId: vol.VolumeId,
+      Description: description,
+      ...(Tags.length ? { TagSpecifications: [{ ResourceType: "snapshot", Tags }] } : {}),
+    }),
   );
   aws.advance(aws.timing.imageAvailableAfterMs);
   const record = aws.state.snapshots.get(snap.SnapshotId as string);
@@ -112,14 +145,22 @@ export interface DemoSeed {
  * snapshot, a ManagedAmi-tagged snapshot, an unregistered bundle in `demo-ami-bundles`) and what it
  * must leave alone (a live image, a manual snapshot, DLM and AWS Backup snapshots).
  */
-export async function seedDemo(aws: LocalAws, accessKeyId = "AKIALOCALAWSEXAMPLE", region = "us-east-1"): Promise<DemoSeed> {
+export async function seedDemo(
+  aws: LocalAws,
+  accessKeyId = "AKIALOCALAWSEXAMPLE",
+  region = "us-east-1",
+): Promise<DemoSeed> {
   const ec2 = ec2As(aws, accessKeyId, region);
   const gone = await imageFromInstance(aws, ec2, "web-2024-01");
   await ec2.send(new DeregisterImageCommand({ ImageId: gone.imageId }));
   const source = await imageFromInstance(aws, ec2, "api-base");
-  const copy = await ec2.send(new CopyImageCommand({ SourceImageId: source.imageId, SourceRegion: region, Name: "api-copy" }));
+  const copy = await ec2.send(
+    new CopyImageCommand({ SourceImageId: source.imageId, SourceRegion: region, Name: "api-copy" }),
+  );
   aws.advance(aws.timing.imageAvailableAfterMs);
-  const copySnapshot = aws.state.images.get(copy.ImageId as string)?.blockDeviceMappings.find((b) => b.snapshotId)?.snapshotId as string;
+  const copySnapshot = aws.state.images
+    .get(copy.ImageId as string)
+    ?.blockDeviceMappings.find((b) => b.snapshotId)?.snapshotId as string;
   await ec2.send(new DeregisterImageCommand({ ImageId: copy.ImageId }));
   const userSnap = await snapshotWith(aws, ec2, "golden root volume", {}, 20);
   const reg = await ec2.send(
@@ -132,7 +173,12 @@ export async function seedDemo(aws: LocalAws, accessKeyId = "AKIALOCALAWSEXAMPLE
     }),
   );
   aws.advance(aws.timing.imageAvailableAfterMs);
-  await ec2.send(new CreateTagsCommand({ Resources: [userSnap], Tags: [{ Key: "managed-ami:image-id", Value: reg.ImageId as string }] }));
+  await ec2.send(
+    new CreateTagsCommand({
+      Resources: [userSnap],
+      Tags: [{ Key: "managed-ami:image-id", Value: reg.ImageId as string }],
+    }),
+  );
   await ec2.send(new DeregisterImageCommand({ ImageId: reg.ImageId }));
   const bundle = seedBundle(aws.state.s3, {
     bucket: "demo-ami-bundles",
@@ -143,14 +189,26 @@ export async function seedDemo(aws: LocalAws, accessKeyId = "AKIALOCALAWSEXAMPLE
     region,
   });
   return {
-    orphans: { createImage: gone.snapshotId, copyImage: copySnapshot, managedAmi: userSnap, bundle: bundle.manifestKey },
+    orphans: {
+      createImage: gone.snapshotId,
+      copyImage: copySnapshot,
+      managedAmi: userSnap,
+      bundle: bundle.manifestKey,
+    },
     kept: {
       liveImageSnapshot: source.snapshotId,
       manualSnapshot: await snapshotWith(aws, ec2, "db before upgrade"),
-      dlm: await snapshotWith(aws, ec2, "Created for policy: policy-0123456789abcdef0 schedule: Default Schedule", {
-        "aws:dlm:lifecycle-policy-id": "policy-0123456789abcdef0",
+      dlm: await snapshotWith(
+        aws,
+        ec2,
+        "Created for policy: policy-0123456789abcdef0 schedule: Default Schedule",
+        {
+          "aws:dlm:lifecycle-policy-id": "policy-0123456789abcdef0",
+        },
+      ),
+      backup: await snapshotWith(aws, ec2, "This snapshot is created by the AWS Backup service.", {
+        "aws:backup:source-resource": "volume",
       }),
-      backup: await snapshotWith(aws, ec2, "This snapshot is created by the AWS Backup service.", { "aws:backup:source-resource": "volume" }),
     },
   };
 }

@@ -4,7 +4,11 @@
  * reads Organizations ListAccounts (every page, ACTIVE accounts only). Assumed credentials are
  * refreshed 5 minutes before they expire, so long scans never use expired ones.
  */
-import { ListAccountsCommandOutput, OrganizationsClient, paginateListAccounts } from "@aws-sdk/client-organizations";
+import {
+  ListAccountsCommandOutput,
+  OrganizationsClient,
+  paginateListAccounts,
+} from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { errorCode, errorMessage, isAccessDenied } from "../../provider/aws/errors";
@@ -22,7 +26,9 @@ export async function callerAccount(sts: STSClient): Promise<string> {
 }
 
 /** Every ACTIVE account of the organization (all pages of ListAccounts; SUSPENDED and closing ones are skipped). */
-export async function organizationAccounts(org: OrganizationsClient): Promise<{ active: string[]; skipped: Array<{ accountId: string; status: string }> }> {
+export async function organizationAccounts(
+  org: OrganizationsClient,
+): Promise<{ active: string[]; skipped: Array<{ accountId: string; status: string }> }> {
   const active: string[] = [];
   const skipped: Array<{ accountId: string; status: string }> = [];
   const pages = paginateListAccounts({ client: org, pageSize: 20 }, {});
@@ -38,18 +44,37 @@ export async function organizationAccounts(org: OrganizationsClient): Promise<{ 
 }
 
 /** Temporary credentials for `roleArn`, assumed on first use and again 5 minutes before they expire. */
-export function assumedRoleCredentials(sts: STSClient, roleArn: string, sessionName: string, now: () => number = Date.now): AwsCredentialIdentityProvider {
+export function assumedRoleCredentials(
+  sts: STSClient,
+  roleArn: string,
+  sessionName: string,
+  now: () => number = Date.now,
+): AwsCredentialIdentityProvider {
   let current: AwsCredentialIdentity | undefined;
   let pending: Promise<AwsCredentialIdentity> | undefined;
-  const fresh = (): boolean => current !== undefined && (current.expiration === undefined || current.expiration.getTime() - now() > REFRESH_BEFORE_MS);
+  const fresh = (): boolean =>
+    current !== undefined &&
+    (current.expiration === undefined || current.expiration.getTime() - now() > REFRESH_BEFORE_MS);
   return async () => {
     if (fresh()) return current as AwsCredentialIdentity;
     pending ??= (async () => {
       try {
-        const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: SESSION_SECONDS }));
+        const out = await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: sessionName,
+            DurationSeconds: SESSION_SECONDS,
+          }),
+        );
         const c = out.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`sts:AssumeRole on ${roleArn} returned no credentials`);
-        current = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+        if (!c?.AccessKeyId || !c.SecretAccessKey)
+          throw new Error(`sts:AssumeRole on ${roleArn} returned no credentials`);
+        current = {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+          expiration: c.Expiration,
+        };
         return current;
       } finally {
         pending = undefined;

@@ -63,7 +63,14 @@ export type Classification =
   | { kind: "service"; service: ServiceKind }
   | {
       kind: "skip";
-      why: "referenced" | "not-completed" | "too-new" | "excluded" | "not-ami-storage" | "image-exists" | "image-in-recycle-bin";
+      why:
+        | "referenced"
+        | "not-completed"
+        | "too-new"
+        | "excluded"
+        | "not-ami-storage"
+        | "image-exists"
+        | "image-in-recycle-bin";
     };
 
 const CREATE_IMAGE = /^Created by CreateImage\((i-[0-9a-f]+)\) for (ami-[0-9a-f]+)\b/;
@@ -88,7 +95,8 @@ export function amiOfSnapshot(
   return undefined;
 }
 
-const tagOf = (tags: Snapshot["Tags"], key: string): string | undefined => tags?.find((t) => t.Key === key)?.Value;
+const tagOf = (tags: Snapshot["Tags"], key: string): string | undefined =>
+  tags?.find((t) => t.Key === key)?.Value;
 
 /**
  * The AWS service that made and retires `snapshot`, from the tags and descriptions those services
@@ -97,17 +105,32 @@ const tagOf = (tags: Snapshot["Tags"], key: string): string | undefined => tags?
 export function serviceOf(snapshot: Pick<Snapshot, "Description" | "Tags">): ServiceKind | undefined {
   const tags = snapshot.Tags ?? [];
   const description = snapshot.Description ?? "";
-  if (tags.some((t) => t.Key?.startsWith("aws:backup:")) || /created by the AWS Backup service/i.test(description)) return "aws-backup";
-  if (tags.some((t) => t.Key?.startsWith("aws:dlm:")) || /^Created for policy: policy-[0-9a-f]+/.test(description)) return "dlm";
-  if (tagOf(tags, "CreatedBy") === "EC2 Fast Launch" || /^This is Fast Launch snapshot for image /.test(description)) return "fast-launch";
-  if (tagOf(tags, "CreatedBy") === "EC2 Image Builder" || tags.some((t) => t.Key === "Ec2ImageBuilderArn")) return "image-builder";
+  if (
+    tags.some((t) => t.Key?.startsWith("aws:backup:")) ||
+    /created by the AWS Backup service/i.test(description)
+  )
+    return "aws-backup";
+  if (
+    tags.some((t) => t.Key?.startsWith("aws:dlm:")) ||
+    /^Created for policy: policy-[0-9a-f]+/.test(description)
+  )
+    return "dlm";
+  if (
+    tagOf(tags, "CreatedBy") === "EC2 Fast Launch" ||
+    /^This is Fast Launch snapshot for image /.test(description)
+  )
+    return "fast-launch";
+  if (tagOf(tags, "CreatedBy") === "EC2 Image Builder" || tags.some((t) => t.Key === "Ec2ImageBuilderArn"))
+    return "image-builder";
   return undefined;
 }
 
 /** Whether any `--exclude-tag` filter matches the snapshot's tags. */
 export function isExcluded(tags: Snapshot["Tags"], filters: readonly TagFilter[] | undefined): boolean {
   if (!filters || filters.length === 0 || !tags) return false;
-  return filters.some((f) => tags.some((t) => t.Key === f.key && (f.value === undefined || t.Value === f.value)));
+  return filters.some((f) =>
+    tags.some((t) => t.Key === f.key && (f.value === undefined || t.Value === f.value)),
+  );
 }
 
 /** Decides whether `snapshot` is an orphan in `ctx`. Never lists a referenced or unattributable snapshot. */
@@ -134,7 +157,9 @@ export function classifySnapshot(snapshot: Snapshot, ctx: ClassifyContext): Clas
       region: ctx.region,
       accountId: ctx.accountId,
       sizeGiB: snapshot.VolumeSize ?? 0,
-      ...(snapshot.FullSnapshotSizeInBytes !== undefined ? { fullSnapshotSizeBytes: snapshot.FullSnapshotSizeInBytes } : {}),
+      ...(snapshot.FullSnapshotSizeInBytes !== undefined
+        ? { fullSnapshotSizeBytes: snapshot.FullSnapshotSizeInBytes }
+        : {}),
       ageDays: Math.floor(ageMs / DAY_MS),
       reason: ami.reason,
       imageId: ami.imageId,

@@ -6,7 +6,14 @@ import type { OrphanedSnapshot, ServiceKind, SnapshotLockInfo } from "./classify
 import { describeReason } from "./classify";
 import type { OrphanedBundle } from "./bundles";
 import type { BinnedItem, Excluded, ListedSnapshot } from "./scan";
-import { PRICE_TABLE_DATE, PRICE_TABLE_SOURCE, hasRegionPrices, pricesFor, s3MonthlyUsd, snapshotMonthlyUsd } from "./pricing";
+import {
+  PRICE_TABLE_DATE,
+  PRICE_TABLE_SOURCE,
+  hasRegionPrices,
+  pricesFor,
+  s3MonthlyUsd,
+  snapshotMonthlyUsd,
+} from "./pricing";
 
 /** Archive-tier snapshots are billed for at least 90 days (EBS pricing). */
 export const ARCHIVE_MINIMUM_DAYS = 90;
@@ -125,7 +132,10 @@ export function snapshotEntry(s: ListedSnapshot, now: Date = new Date()): Snapsh
 }
 
 /** Totals and cost estimate over the listed storage, overall and per account. */
-export function computeTotals(snapshots: readonly ListedSnapshot[], bundles: readonly OrphanedBundle[]): Totals {
+export function computeTotals(
+  snapshots: readonly ListedSnapshot[],
+  bundles: readonly OrphanedBundle[],
+): Totals {
   let snapshotGiB = 0;
   let standard = 0;
   let archive = 0;
@@ -134,7 +144,18 @@ export function computeTotals(snapshots: readonly ListedSnapshot[], bundles: rea
   const accounts = new Map<string, AccountTotals>();
   const account = (id: string): AccountTotals => {
     let a = accounts.get(id);
-    if (!a) accounts.set(id, (a = { accountId: id, orphanedSnapshots: 0, snapshotGiB: 0, orphanedBundles: 0, bundleBytes: 0, estimatedMonthlyUsd: 0 }));
+    if (!a)
+      accounts.set(
+        id,
+        (a = {
+          accountId: id,
+          orphanedSnapshots: 0,
+          snapshotGiB: 0,
+          orphanedBundles: 0,
+          bundleBytes: 0,
+          estimatedMonthlyUsd: 0,
+        }),
+      );
     return a;
   };
   for (const s of snapshots) {
@@ -174,14 +195,22 @@ export function computeTotals(snapshots: readonly ListedSnapshot[], bundles: rea
       total: cents(standard + archive + bundleUsd),
     },
     costBasis: basis,
-    priceTable: { date: PRICE_TABLE_DATE, source: PRICE_TABLE_SOURCE, regionsAtDefaultPrice: [...unpriced].sort() },
+    priceTable: {
+      date: PRICE_TABLE_DATE,
+      source: PRICE_TABLE_SOURCE,
+      regionsAtDefaultPrice: [...unpriced].sort(),
+    },
     byAccount: [...accounts.values()]
       .map((a) => ({ ...a, estimatedMonthlyUsd: cents(a.estimatedMonthlyUsd) }))
       .sort((x, y) => x.accountId.localeCompare(y.accountId)),
   };
 }
 
-const NO_EXCLUSIONS: Excluded = { olderThan: 0, excludeTag: 0, managedByService: { "aws-backup": 0, dlm: 0, "image-builder": 0, "fast-launch": 0 } };
+const NO_EXCLUSIONS: Excluded = {
+  olderThan: 0,
+  excludeTag: 0,
+  managedByService: { "aws-backup": 0, dlm: 0, "image-builder": 0, "fast-launch": 0 },
+};
 
 /** The JSON document (field names are the spec's "Audit, version 2"). */
 export function buildReport(input: ReportInput): AuditReport {
@@ -216,7 +245,11 @@ const usd = (n: number): string => `$${n.toFixed(2)}`;
 /** A plain left-aligned text table. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
 }
 
@@ -224,15 +257,23 @@ const gib = (n: number): string => `${Number.isInteger(n) ? n : n.toFixed(1)} Gi
 
 /** The size column: volume size, plus AWS's full snapshot size when known. */
 function sizeCell(s: SnapshotEntry): string {
-  return s.fullSnapshotSizeBytes !== undefined ? `${gib(s.sizeGiB)} (full ${formatBytes(s.fullSnapshotSizeBytes)})` : gib(s.sizeGiB);
+  return s.fullSnapshotSizeBytes !== undefined
+    ? `${gib(s.sizeGiB)} (full ${formatBytes(s.fullSnapshotSizeBytes)})`
+    : gib(s.sizeGiB);
 }
 
 /** Notes for a snapshot row: tier, lock, early deletion. */
 function notesOf(s: SnapshotEntry): string {
   const notes: string[] = [];
   if (s.storageTier === "archive") notes.push("archive tier");
-  if (s.lock) notes.push(`locked (${s.lock.mode}${s.lock.expiresOn ? ` until ${s.lock.expiresOn.slice(0, 10)}` : ""}): never deleted`);
-  if (s.earlyDeletion) notes.push(`archived ${s.earlyDeletion.archivedOn.slice(0, 10)}: early-deletion charge ~${usd(s.earlyDeletion.chargeUsd)} (${s.earlyDeletion.daysRemaining} days left of 90)`);
+  if (s.lock)
+    notes.push(
+      `locked (${s.lock.mode}${s.lock.expiresOn ? ` until ${s.lock.expiresOn.slice(0, 10)}` : ""}): never deleted`,
+    );
+  if (s.earlyDeletion)
+    notes.push(
+      `archived ${s.earlyDeletion.archivedOn.slice(0, 10)}: early-deletion charge ~${usd(s.earlyDeletion.chargeUsd)} (${s.earlyDeletion.daysRemaining} days left of 90)`,
+    );
   return notes.join("; ");
 }
 
@@ -241,8 +282,13 @@ export function exclusionSummary(e: Excluded): string {
   const parts: string[] = [];
   if (e.olderThan) parts.push(`${e.olderThan} newer than --older-than`);
   if (e.excludeTag) parts.push(`${e.excludeTag} matching --exclude-tag`);
-  const services = (Object.entries(e.managedByService) as Array<[ServiceKind, number]>).filter(([, n]) => n > 0);
-  if (services.length) parts.push(`${services.reduce((a, [, n]) => a + n, 0)} managed by AWS services (${services.map(([k, n]) => `${k} ${n}`).join(", ")})`);
+  const services = (Object.entries(e.managedByService) as Array<[ServiceKind, number]>).filter(
+    ([, n]) => n > 0,
+  );
+  if (services.length)
+    parts.push(
+      `${services.reduce((a, [, n]) => a + n, 0)} managed by AWS services (${services.map(([k, n]) => `${k} ${n}`).join(", ")})`,
+    );
   return parts.length ? `Not listed: ${parts.join("; ")}.` : "";
 }
 
@@ -254,10 +300,17 @@ export function renderHuman(report: AuditReport): string {
   const multi = sc.accounts.length > 1;
   out.push(
     `Scanned ${sc.images} images and ${sc.snapshots} snapshots in ${multi ? `${sc.accounts.length} accounts × ` : ""}${sc.regions.join(", ")}` +
-      (sc.buckets.length ? `; buckets ${sc.buckets.join(", ")}.` : "; no S3 bucket scanned (pass --bucket to look for instance-store bundles)."),
+      (sc.buckets.length
+        ? `; buckets ${sc.buckets.join(", ")}.`
+        : "; no S3 bucket scanned (pass --bucket to look for instance-store bundles)."),
   );
   out.push("");
-  const accounts = [...new Set([...report.orphanedSnapshots.map((s) => s.accountId), ...report.orphanedBundles.map((b) => b.accountId ?? "self")])].sort();
+  const accounts = [
+    ...new Set([
+      ...report.orphanedSnapshots.map((s) => s.accountId),
+      ...report.orphanedBundles.map((b) => b.accountId ?? "self"),
+    ]),
+  ].sort();
   for (const accountId of accounts) {
     const snaps = report.orphanedSnapshots.filter((s) => s.accountId === accountId);
     const bundles = report.orphanedBundles.filter((b) => (b.accountId ?? "self") === accountId);
@@ -267,7 +320,14 @@ export function renderHuman(report: AuditReport): string {
       out.push(
         table(
           ["SNAPSHOT", "REGION", "SIZE", "AGE", "BELONGED TO", "NOTES"],
-          snaps.map((s) => [s.snapshotId, s.region, sizeCell(s), `${s.ageDays}d`, describeReason(s.reason, s.imageId), notesOf(s)]),
+          snaps.map((s) => [
+            s.snapshotId,
+            s.region,
+            sizeCell(s),
+            `${s.ageDays}d`,
+            describeReason(s.reason, s.imageId),
+            notesOf(s),
+          ]),
         ),
       );
       out.push("");
@@ -280,7 +340,9 @@ export function renderHuman(report: AuditReport): string {
           bundles.map((b) => [
             `s3://${b.bucket}/${b.manifestKey}`,
             b.region,
-            b.missingPartKeys.length ? `${b.partKeys.length} (${b.missingPartKeys.length} missing)` : `${b.partKeys.length}`,
+            b.missingPartKeys.length
+              ? `${b.partKeys.length} (${b.missingPartKeys.length} missing)`
+              : `${b.partKeys.length}`,
             formatBytes(b.totalBytes),
             `${b.ageDays}d`,
           ]),
@@ -290,13 +352,17 @@ export function renderHuman(report: AuditReport): string {
     }
     const a = t.byAccount.find((x) => x.accountId === accountId);
     if (a && (multi || accounts.length > 1)) {
-      out.push(`Account ${accountId} total: ${a.orphanedSnapshots} snapshot(s), ${a.snapshotGiB} GiB; ${a.orphanedBundles} bundle(s), ${formatBytes(a.bundleBytes)}; ${usd(a.estimatedMonthlyUsd)}/month.`);
+      out.push(
+        `Account ${accountId} total: ${a.orphanedSnapshots} snapshot(s), ${a.snapshotGiB} GiB; ${a.orphanedBundles} bundle(s), ${formatBytes(a.bundleBytes)}; ${usd(a.estimatedMonthlyUsd)}/month.`,
+      );
       out.push("");
     }
   }
   if (report.recycleBin) {
     const rb = report.recycleBin;
-    out.push(`In the Recycle Bin (still billed until they leave it; never deleted by the audit): ${rb.snapshots.length} snapshot(s), ${rb.images.length} image(s).`);
+    out.push(
+      `In the Recycle Bin (still billed until they leave it; never deleted by the audit): ${rb.snapshots.length} snapshot(s), ${rb.images.length} image(s).`,
+    );
     const rows = [
       ...rb.snapshots.map((s) => [s.id, s.accountId, s.region, s.exitTime ?? "?"]),
       ...rb.images.map((s) => [s.id, s.accountId, s.region, s.exitTime ?? "?"]),
@@ -313,14 +379,18 @@ export function renderHuman(report: AuditReport): string {
     return out.join("\n") + "\n";
   }
   const e = t.estimatedMonthlyUsd;
-  out.push(`Total: ${t.orphanedSnapshots} snapshot(s), ${t.snapshotGiB} GiB; ${t.orphanedBundles} bundle(s), ${formatBytes(t.bundleBytes)}.`);
+  out.push(
+    `Total: ${t.orphanedSnapshots} snapshot(s), ${t.snapshotGiB} GiB; ${t.orphanedBundles} bundle(s), ${formatBytes(t.bundleBytes)}.`,
+  );
   out.push(
     `Estimated cost: ${usd(e.total)}/month (snapshots ${usd(e.snapshotsStandardTier)} standard tier + ${usd(e.snapshotsArchiveTier)} archive tier; bundles ${usd(e.bundles)}).`,
   );
   out.push(
     `Prices: list prices as of ${t.priceTable.date} (${t.priceTable.source}); ` +
       `${t.costBasis.fullSnapshotSize} snapshot(s) priced on AWS's full snapshot size, ${t.costBasis.volumeSize} on the volume size (an upper bound for incremental snapshots).` +
-      (t.priceTable.regionsAtDefaultPrice.length ? ` Priced at us-east-1 rates: ${t.priceTable.regionsAtDefaultPrice.join(", ")}.` : ""),
+      (t.priceTable.regionsAtDefaultPrice.length
+        ? ` Priced at us-east-1 rates: ${t.priceTable.regionsAtDefaultPrice.join(", ")}.`
+        : ""),
   );
   if (hidden) out.push(hidden);
   return out.join("\n") + "\n";
@@ -355,14 +425,40 @@ export function renderCsv(report: AuditReport): string {
   const rows: unknown[][] = [CSV_HEADER];
   for (const s of report.orphanedSnapshots) {
     rows.push([
-      "snapshot", s.accountId, s.region, s.snapshotId, s.sizeGiB, s.fullSnapshotSizeBytes, "", s.ageDays, s.reason, s.imageId,
-      s.storageTier, s.costBasis, s.estimatedMonthlyUsd, s.lock?.mode, s.lock?.expiresOn,
+      "snapshot",
+      s.accountId,
+      s.region,
+      s.snapshotId,
+      s.sizeGiB,
+      s.fullSnapshotSizeBytes,
+      "",
+      s.ageDays,
+      s.reason,
+      s.imageId,
+      s.storageTier,
+      s.costBasis,
+      s.estimatedMonthlyUsd,
+      s.lock?.mode,
+      s.lock?.expiresOn,
     ]);
   }
   for (const b of report.orphanedBundles) {
     rows.push([
-      "bundle", b.accountId ?? "", b.region, `s3://${b.bucket}/${b.manifestKey}`, "", "", b.totalBytes, b.ageDays, b.reason, "",
-      "s3-standard", "object-size", Math.round(s3MonthlyUsd(b.region, b.totalBytes) * 100) / 100, "", "",
+      "bundle",
+      b.accountId ?? "",
+      b.region,
+      `s3://${b.bucket}/${b.manifestKey}`,
+      "",
+      "",
+      b.totalBytes,
+      b.ageDays,
+      b.reason,
+      "",
+      "s3-standard",
+      "object-size",
+      Math.round(s3MonthlyUsd(b.region, b.totalBytes) * 100) / 100,
+      "",
+      "",
     ]);
   }
   return rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
@@ -386,26 +482,54 @@ export function renderMarkdown(report: AuditReport, top = 10): string {
     out.push("| Account | Snapshots | GiB | Bundles | Bundle size | USD/month |");
     out.push("|---|---:|---:|---:|---:|---:|");
     for (const a of t.byAccount) {
-      out.push(`| ${a.accountId} | ${a.orphanedSnapshots} | ${a.snapshotGiB} | ${a.orphanedBundles} | ${formatBytes(a.bundleBytes)} | ${usd(a.estimatedMonthlyUsd)} |`);
+      out.push(
+        `| ${a.accountId} | ${a.orphanedSnapshots} | ${a.snapshotGiB} | ${a.orphanedBundles} | ${formatBytes(a.bundleBytes)} | ${usd(a.estimatedMonthlyUsd)} |`,
+      );
     }
     out.push("");
   }
   if (report.accountErrors.length) {
-    for (const e of report.accountErrors) out.push(`> :warning: account ${e.accountId} not scanned: ${mdCell(e.message)}`);
+    for (const e of report.accountErrors)
+      out.push(`> :warning: account ${e.accountId} not scanned: ${mdCell(e.message)}`);
     out.push("");
   }
   const items = [
-    ...report.orphanedSnapshots.map((s) => ({ id: s.snapshotId, account: s.accountId, region: s.region, size: sizeCell(s), usd: s.estimatedMonthlyUsd, what: describeReason(s.reason, s.imageId) + (notesOf(s) ? `; ${notesOf(s)}` : "") })),
-    ...report.orphanedBundles.map((b) => ({ id: `s3://${b.bucket}/${b.manifestKey}`, account: b.accountId ?? "", region: b.region, size: formatBytes(b.totalBytes), usd: Math.round(s3MonthlyUsd(b.region, b.totalBytes) * 100) / 100, what: "bundle manifest not registered" })),
+    ...report.orphanedSnapshots.map((s) => ({
+      id: s.snapshotId,
+      account: s.accountId,
+      region: s.region,
+      size: sizeCell(s),
+      usd: s.estimatedMonthlyUsd,
+      what: describeReason(s.reason, s.imageId) + (notesOf(s) ? `; ${notesOf(s)}` : ""),
+    })),
+    ...report.orphanedBundles.map((b) => ({
+      id: `s3://${b.bucket}/${b.manifestKey}`,
+      account: b.accountId ?? "",
+      region: b.region,
+      size: formatBytes(b.totalBytes),
+      usd: Math.round(s3MonthlyUsd(b.region, b.totalBytes) * 100) / 100,
+      what: "bundle manifest not registered",
+    })),
   ].sort((a, b) => b.usd - a.usd || a.id.localeCompare(b.id));
-  const row = (i: (typeof items)[number]): string => `| \`${mdCell(i.id)}\` | ${i.account} | ${i.region} | ${mdCell(i.size)} | ${usd(i.usd)} | ${mdCell(i.what)} |`;
+  const row = (i: (typeof items)[number]): string =>
+    `| \`${mdCell(i.id)}\` | ${i.account} | ${i.region} | ${mdCell(i.size)} | ${usd(i.usd)} | ${mdCell(i.what)} |`;
   const head = ["| Item | Account | Region | Size | USD/month | Why listed |", "|---|---|---|---:|---:|---|"];
   if (items.length) {
     out.push(`Top ${Math.min(top, items.length)} by cost:`, "", ...head, ...items.slice(0, top).map(row), "");
-    out.push(`<details><summary>All ${items.length} item(s)</summary>`, "", ...head, ...items.map(row), "", "</details>", "");
+    out.push(
+      `<details><summary>All ${items.length} item(s)</summary>`,
+      "",
+      ...head,
+      ...items.map(row),
+      "",
+      "</details>",
+      "",
+    );
   }
   const hidden = exclusionSummary(report.excluded);
   if (hidden) out.push(hidden, "");
-  out.push(`<sub>Prices as of ${t.priceTable.date}; ${t.costBasis.fullSnapshotSize} snapshot(s) priced on AWS's full snapshot size, ${t.costBasis.volumeSize} on the volume size.</sub>`);
+  out.push(
+    `<sub>Prices as of ${t.priceTable.date}; ${t.costBasis.fullSnapshotSize} snapshot(s) priced on AWS's full snapshot size, ${t.costBasis.volumeSize} on the volume size.</sub>`,
+  );
   return out.join("\n") + "\n";
 }

@@ -10,16 +10,55 @@ import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createInterface } from "node:readline";
 import { ec2Client, s3Client } from "../../provider/aws/clients";
-import { errorCode, errorMessage, isAccessDenied, isNoSuchBucket, isThrottling, isTransient } from "../../provider/aws/errors";
+import {
+  errorCode,
+  errorMessage,
+  isAccessDenied,
+  isNoSuchBucket,
+  isThrottling,
+  isTransient,
+} from "../../provider/aws/errors";
 import { resolveRegion } from "../../provider/aws/region";
-import { assumedRoleCredentials, callerAccount, enterError, organizationAccounts, roleArnFor } from "./accounts";
+import {
+  assumedRoleCredentials,
+  callerAccount,
+  enterError,
+  organizationAccounts,
+  roleArnFor,
+} from "./accounts";
 import type { OrphanedBundle } from "./bundles";
 import { SERVICE_KINDS, TagFilter } from "./classify";
 import { DeleteReport, DryRunReport, deleteListed, dryRunDelete } from "./delete";
-import { UsageError, checkBucketNames, checkRegionNames, parseDuration, parseTagFilter } from "./options";
+import {
+  UsageError,
+  badRegionMessage,
+  checkBucketNames,
+  checkRegionNames,
+  isRegionName,
+  parseDuration,
+  parseTagFilter,
+} from "./options";
 import { ProgressStream, progressBar } from "./progress";
-import { AuditReport, Scanned, buildReport, formatBytes, renderCsv, renderHuman, renderMarkdown } from "./render";
-import { AuditClients, BinnedItem, Excluded, Limiter, ListedSnapshot, ScanResult, emptyExcluded, forEachLimited, scan } from "./scan";
+import {
+  AuditReport,
+  Scanned,
+  buildReport,
+  formatBytes,
+  renderCsv,
+  renderHuman,
+  renderMarkdown,
+} from "./render";
+import {
+  AuditClients,
+  BinnedItem,
+  Excluded,
+  Limiter,
+  ListedSnapshot,
+  ScanResult,
+  emptyExcluded,
+  forEachLimited,
+  scan,
+} from "./scan";
 
 /** Exit codes (documented in the README). */
 export const EXIT = { CLEAN: 0, ORPHANS_FOUND: 1, ERROR: 2 } as const;
@@ -91,30 +130,54 @@ interface Plan {
 /** Checks the flags before any AWS call; throws UsageError naming the flag and the fix. */
 export function planFromFlags(flags: AuditFlags, interactive: boolean): Plan {
   const regions = checkRegionNames(flags.region ?? []);
-  if (flags.allRegions && regions.length > 0) throw new UsageError("--region and --all-regions exclude each other: pass one of them.");
-  if (flags.dryRun && !flags.delete) throw new UsageError("--dry-run checks the permissions of --delete: pass --delete --dry-run.");
-  if (flags.yes && !flags.delete) throw new UsageError("--yes confirms --delete: pass --delete --yes, or drop --yes.");
+  if (flags.allRegions && regions.length > 0)
+    throw new UsageError("--region and --all-regions exclude each other: pass one of them.");
+  if (flags.dryRun && !flags.delete)
+    throw new UsageError("--dry-run checks the permissions of --delete: pass --delete --dry-run.");
+  if (flags.yes && !flags.delete)
+    throw new UsageError("--yes confirms --delete: pass --delete --yes, or drop --yes.");
   if (flags.delete && !flags.dryRun && !flags.yes && !interactive) {
-    throw new UsageError("--delete needs a confirmation and there is no terminal to ask on: pass --yes to delete without asking.");
+    throw new UsageError(
+      "--delete needs a confirmation and there is no terminal to ask on: pass --yes to delete without asking.",
+    );
   }
-  if (flags.json && flags.format && flags.format !== "json") throw new UsageError(`--json is --format json: drop --json or --format ${flags.format}.`);
+  if (flags.json && flags.format && flags.format !== "json")
+    throw new UsageError(`--json is --format json: drop --json or --format ${flags.format}.`);
   const format = (flags.json ? "json" : (flags.format ?? "table")) as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format "${flags.format}": expected one of ${FORMATS.join(", ")}.`);
-  const accounts = flags.accounts === undefined ? [] : flags.accounts.split(",").map((a) => a.trim()).filter(Boolean);
+  if (!FORMATS.includes(format))
+    throw new UsageError(`--format "${flags.format}": expected one of ${FORMATS.join(", ")}.`);
+  const accounts =
+    flags.accounts === undefined
+      ? []
+      : flags.accounts
+          .split(",")
+          .map((a) => a.trim())
+          .filter(Boolean);
   for (const a of accounts) {
-    if (!/^\d{12}$/.test(a)) throw new UsageError(`--accounts "${a}" is not an AWS account id: expected 12 digits, comma-separated (e.g. --accounts 111111111111,222222222222).`);
+    if (!/^\d{12}$/.test(a))
+      throw new UsageError(
+        `--accounts "${a}" is not an AWS account id: expected 12 digits, comma-separated (e.g. --accounts 111111111111,222222222222).`,
+      );
   }
-  if (flags.accounts !== undefined && accounts.length === 0) throw new UsageError("--accounts needs at least one 12-digit account id.");
-  if (flags.organization && accounts.length) throw new UsageError("--accounts and --organization exclude each other: pass one of them.");
+  if (flags.accounts !== undefined && accounts.length === 0)
+    throw new UsageError("--accounts needs at least one 12-digit account id.");
+  if (flags.organization && accounts.length)
+    throw new UsageError("--accounts and --organization exclude each other: pass one of them.");
   if (flags.organization && !flags.roleName) {
-    throw new UsageError("--organization needs --role-name NAME: the role the audit assumes in each account (e.g. --role-name OrganizationAccountAccessRole).");
+    throw new UsageError(
+      "--organization needs --role-name NAME: the role the audit assumes in each account (e.g. --role-name OrganizationAccountAccessRole).",
+    );
   }
   if (flags.roleName !== undefined && !/^[\w+=,.@-]{1,64}$/.test(flags.roleName)) {
-    throw new UsageError(`--role-name "${flags.roleName}" is not an IAM role name (1-64 of letters, digits and +=,.@_-); pass the name, not the ARN.`);
+    throw new UsageError(
+      `--role-name "${flags.roleName}" is not an IAM role name (1-64 of letters, digits and +=,.@_-); pass the name, not the ARN.`,
+    );
   }
   const concurrency = flags.concurrency === undefined ? 4 : Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw new UsageError(`--concurrency "${flags.concurrency}": expected a whole number from 1 to 64 (account × region scans at once; default 4).`);
+    throw new UsageError(
+      `--concurrency "${flags.concurrency}": expected a whole number from 1 to 64 (account × region scans at once; default 4).`,
+    );
   }
   return {
     regions,
@@ -136,7 +199,8 @@ export function defaultClients(credentials?: AwsCredentialIdentityProvider): Aud
   const s3 = new Map<string, S3Client>();
   const options = credentials ? { credentials } : {};
   return {
-    ec2: (region) => ec2.get(region) ?? (ec2.set(region, ec2Client(region, options)).get(region) as EC2Client),
+    ec2: (region) =>
+      ec2.get(region) ?? (ec2.set(region, ec2Client(region, options)).get(region) as EC2Client),
     s3: (region) => s3.get(region) ?? (s3.set(region, s3Client(region, options)).get(region) as S3Client),
   };
 }
@@ -218,7 +282,8 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
     });
     const anything = merged.snapshots.length + merged.bundles.length > 0;
     const failedAccounts = merged.accountErrors.length > 0;
-    for (const e of merged.accountErrors) io.stderr.write(`managed-ami audit: account ${e.accountId} not scanned: ${e.message}\n`);
+    for (const e of merged.accountErrors)
+      io.stderr.write(`managed-ami audit: account ${e.accountId} not scanned: ${e.message}\n`);
     const print = (doc: AuditReport, extra: Record<string, unknown> = {}): void => {
       if (plan.format === "json") io.stdout.write(JSON.stringify({ ...doc, ...extra }, null, 2) + "\n");
       else if (plan.format === "csv") io.stdout.write(renderCsv(doc));
@@ -229,7 +294,9 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
     if (!flags.delete || !anything) {
       print(report);
       if (anything && plan.format === "table") {
-        io.stderr.write("Orphaned storage found (exit code 1). Review the list, then run again with --delete to delete exactly these.\n");
+        io.stderr.write(
+          "Orphaned storage found (exit code 1). Review the list, then run again with --delete to delete exactly these.\n",
+        );
       }
       if (failedAccounts) return EXIT.ERROR;
       return anything ? EXIT.ORPHANS_FOUND : EXIT.CLEAN;
@@ -240,8 +307,15 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
     const deletable = merged.snapshots.filter((s) => !s.lock);
     const locked = merged.snapshots.filter((s) => s.lock);
     if (flags.dryRun) {
-      const dry = await perAccount(byAccount, deletable, merged.bundles, (snaps, bundles, c) => dryRunDelete(snaps, bundles, c), mergeDry);
-      if (plan.format === "json") io.stdout.write(JSON.stringify({ ...report, dryRun: dryRunJson(dry) }, null, 2) + "\n");
+      const dry = await perAccount(
+        byAccount,
+        deletable,
+        merged.bundles,
+        (snaps, bundles, c) => dryRunDelete(snaps, bundles, c),
+        mergeDry,
+      );
+      if (plan.format === "json")
+        io.stdout.write(JSON.stringify({ ...report, dryRun: dryRunJson(dry) }, null, 2) + "\n");
       else io.stdout.write(renderDryRun(dry));
       for (const d of dry.denied) io.stderr.write(d.message + "\n");
       return dry.denied.length > 0 || failedAccounts ? EXIT.ERROR : EXIT.ORPHANS_FOUND;
@@ -251,7 +325,14 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
       const t = report.totals;
       const perAcct =
         t.byAccount.length > 1
-          ? "\n" + t.byAccount.map((a) => `  account ${a.accountId}: ${a.orphanedSnapshots} snapshot(s), ${a.snapshotGiB} GiB; ${a.orphanedBundles} bundle(s)`).join("\n") + "\n"
+          ? "\n" +
+            t.byAccount
+              .map(
+                (a) =>
+                  `  account ${a.accountId}: ${a.orphanedSnapshots} snapshot(s), ${a.snapshotGiB} GiB; ${a.orphanedBundles} bundle(s)`,
+              )
+              .join("\n") +
+            "\n"
           : " ";
       const question =
         `Delete ${deletable.length} snapshot(s) (${deletable.reduce((n, x) => n + x.sizeGiB, 0)} GiB) and ${t.orphanedBundles} bundle(s) ` +
@@ -265,9 +346,26 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
         return EXIT.ORPHANS_FOUND;
       }
     }
-    const done = await perAccount(byAccount, deletable, merged.bundles, (snaps, bundles, c) => deleteListed(snaps, bundles, c), mergeDeletes);
-    const lockedJson = locked.map((s) => ({ snapshotId: s.snapshotId, accountId: s.accountId, reason: `locked (${s.lock?.mode}); never attempted` }));
-    if (plan.format === "json") io.stdout.write(JSON.stringify({ ...report, deletion: { ...deletionJson(done), lockedSnapshots: lockedJson } }, null, 2) + "\n");
+    const done = await perAccount(
+      byAccount,
+      deletable,
+      merged.bundles,
+      (snaps, bundles, c) => deleteListed(snaps, bundles, c),
+      mergeDeletes,
+    );
+    const lockedJson = locked.map((s) => ({
+      snapshotId: s.snapshotId,
+      accountId: s.accountId,
+      reason: `locked (${s.lock?.mode}); never attempted`,
+    }));
+    if (plan.format === "json")
+      io.stdout.write(
+        JSON.stringify(
+          { ...report, deletion: { ...deletionJson(done), lockedSnapshots: lockedJson } },
+          null,
+          2,
+        ) + "\n",
+      );
     else io.stdout.write(renderDeletion(done, locked));
     for (const f of [...done.failedSnapshots, ...done.failedBundles]) io.stderr.write(f.message + "\n");
     if (done.failedSnapshots.length + done.failedBundles.length > 0 || failedAccounts) return EXIT.ERROR;
@@ -279,14 +377,23 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
 }
 
 /** The accounts to scan: the caller's alone, `--accounts`, or `--organization`'s ACTIVE ones. */
-async function chooseAccounts(plan: Plan, clients: AuditClients, sts: STSClient, deps: AuditDeps, io: AuditIo): Promise<Target[]> {
+async function chooseAccounts(
+  plan: Plan,
+  clients: AuditClients,
+  sts: STSClient,
+  deps: AuditDeps,
+  io: AuditIo,
+): Promise<Target[]> {
   const multi = plan.organization || plan.accounts.length > 0;
   let caller: string;
   try {
     caller = await callerAccount(sts);
   } catch (err) {
     if (multi) {
-      throw new AuditError(`sts:GetCallerIdentity failed (${errorCode(err) || "error"}: ${errorMessage(err)}): the audit needs it to tell the caller's account from the others. Grant it, or check AWS_ENDPOINT_URL_STS.`, { cause: err });
+      throw new AuditError(
+        `sts:GetCallerIdentity failed (${errorCode(err) || "error"}: ${errorMessage(err)}): the audit needs it to tell the caller's account from the others. Grant it, or check AWS_ENDPOINT_URL_STS.`,
+        { cause: err },
+      );
     }
     caller = "self";
   }
@@ -297,7 +404,8 @@ async function chooseAccounts(plan: Plan, clients: AuditClients, sts: STSClient,
     try {
       const listed = await organizationAccounts(org);
       ids = listed.active;
-      for (const s of listed.skipped) io.stderr.write(`note: account ${s.accountId} is ${s.status} in the organization; not scanned.\n`);
+      for (const s of listed.skipped)
+        io.stderr.write(`note: account ${s.accountId} is ${s.status} in the organization; not scanned.\n`);
     } catch (err) {
       throw new AuditError(
         `organizations:ListAccounts failed (${errorCode(err) || "error"}: ${errorMessage(err)}). Run --organization with credentials of the management account (or a delegated administrator) allowed organizations:ListAccounts, or pass --accounts.`,
@@ -313,7 +421,12 @@ async function chooseAccounts(plan: Plan, clients: AuditClients, sts: STSClient,
         accountId,
         clients,
         roleArn: "(none)",
-        enter: () => Promise.reject(new AuditError(`account ${accountId} is not the caller's (${caller}): pass --role-name NAME to assume a role in it.`)),
+        enter: () =>
+          Promise.reject(
+            new AuditError(
+              `account ${accountId} is not the caller's (${caller}): pass --role-name NAME to assume a role in it.`,
+            ),
+          ),
       };
     }
     const roleArn = roleArnFor(accountId, plan.roleName);
@@ -358,10 +471,18 @@ function mergeScans(scans: AccountScan[], plan: Plan, regions: string[]): Merged
     for (const k of SERVICE_KINDS) m.excluded.managedByService[k] += found.excluded.managedByService[k];
     m.recycleBin.snapshots.push(...found.recycleBin.snapshots);
     m.recycleBin.images.push(...found.recycleBin.images);
-    m.warnings.push(...found.warnings.map((w) => (scans.length > 1 ? `account ${target.accountId}: ${w}` : w)));
-    for (const key of found.unreadableManifests) m.warnings.push(`s3://${key} is not an AMI bundle manifest; left out.`);
+    m.warnings.push(
+      ...found.warnings.map((w) => (scans.length > 1 ? `account ${target.accountId}: ${w}` : w)),
+    );
+    for (const key of found.unreadableManifests)
+      m.warnings.push(`s3://${key} is not an AMI bundle manifest; left out.`);
   }
-  m.snapshots.sort((a, b) => a.accountId.localeCompare(b.accountId) || a.region.localeCompare(b.region) || a.snapshotId.localeCompare(b.snapshotId));
+  m.snapshots.sort(
+    (a, b) =>
+      a.accountId.localeCompare(b.accountId) ||
+      a.region.localeCompare(b.region) ||
+      a.snapshotId.localeCompare(b.snapshotId),
+  );
   return m;
 }
 
@@ -373,7 +494,9 @@ async function perAccount<R>(
   fn: (s: ListedSnapshot[], b: OrphanedBundle[], c: AuditClients) => Promise<R>,
   merge: (a: R, b: R) => R,
 ): Promise<R> {
-  const accounts = [...new Set([...snapshots.map((s) => s.accountId), ...bundles.map((b) => b.accountId ?? "self")])].sort();
+  const accounts = [
+    ...new Set([...snapshots.map((s) => s.accountId), ...bundles.map((b) => b.accountId ?? "self")]),
+  ].sort();
   let out: R | undefined;
   for (const accountId of accounts) {
     const target = targets.get(accountId) ?? [...targets.values()][0];
@@ -411,15 +534,34 @@ function mergeDry(a: DryRunReport, b: DryRunReport): DryRunReport {
   };
 }
 
+/** Where the region in use came from, for messages. */
+function regionSource(region: string, plan: Plan): string {
+  if (plan.regions.includes(region)) return "--region";
+  if (process.env.AWS_REGION === region) return "AWS_REGION";
+  return "the AWS profile (region setting)";
+}
+
 /** The region for region-independent calls: the first --region, else the SDK's; us-east-1 for --all-regions. */
 async function homeRegion(first: string | undefined, allRegions: boolean): Promise<string> {
   if (first) return first;
+  let region: string;
   try {
-    return await resolveRegion(undefined);
+    region = await resolveRegion(undefined);
   } catch {
     if (allRegions) return "us-east-1";
-    throw new AuditError("no AWS region: pass --region R (or --all-regions), or set AWS_REGION or a region in your AWS profile.");
+    throw new AuditError(
+      "no AWS region: pass --region R (or --all-regions), or set AWS_REGION or a region in your AWS profile.",
+    );
   }
+  if (!isRegionName(region)) {
+    throw new AuditError(
+      badRegionMessage(
+        region,
+        process.env.AWS_REGION === region ? "AWS_REGION" : "the AWS profile (region setting)",
+      ),
+    );
+  }
+  return region;
 }
 
 /** Resolves credentials through the SDK's chain before any request, so "none found" gets its own message. */
@@ -440,21 +582,30 @@ async function chooseRegions(ec2: EC2Client, plan: Plan, home: string, io: Audit
   let known: Map<string, string>;
   try {
     const out = await ec2.send(new DescribeRegionsCommand({ AllRegions: true }));
-    known = new Map((out.Regions ?? []).map((r) => [r.RegionName ?? "", r.OptInStatus ?? "opt-in-not-required"]));
+    known = new Map(
+      (out.Regions ?? []).map((r) => [r.RegionName ?? "", r.OptInStatus ?? "opt-in-not-required"]),
+    );
   } catch (err) {
     if (plan.allRegions) throw err;
-    io.stderr.write(`warning: could not list regions to check --region (${errorCode(err) || "error"}: ${errorMessage(err)}); scanning as given.\n`);
+    io.stderr.write(
+      `warning: could not list regions to check --region (${errorCode(err) || "error"}: ${errorMessage(err)}); scanning as given.\n`,
+    );
     return plan.regions.length ? plan.regions : [home];
   }
-  if (plan.allRegions) return [...known].filter(([, status]) => status !== "not-opted-in").map(([name]) => name).sort();
+  if (plan.allRegions)
+    return [...known]
+      .filter(([, status]) => status !== "not-opted-in")
+      .map(([name]) => name)
+      .sort();
   const wanted = plan.regions.length ? plan.regions : [home];
   for (const r of wanted) {
     const status = known.get(r);
-    if (status === undefined) {
-      throw new AuditError(`unknown region "${r}": it is not in this account's DescribeRegions. Check the spelling (e.g. us-east-1) or use --all-regions.`);
-    }
+    if (status === undefined)
+      throw new AuditError(badRegionMessage(r, regionSource(r, plan), [...known.keys()]));
     if (status === "not-opted-in") {
-      throw new AuditError(`region "${r}" is not enabled for this account: enable it (Account settings → AWS Regions) or leave it out.`);
+      throw new AuditError(
+        `region "${r}" is not enabled for this account: enable it (Account settings → AWS Regions) or leave it out.`,
+      );
     }
   }
   return wanted;
@@ -497,10 +648,19 @@ function deletionJson(d: DeleteReport): Record<string, unknown> {
     deletedSnapshots: d.deletedSnapshots.map((s) => s.snapshotId),
     alreadyGoneSnapshots: d.alreadyGoneSnapshots.map((s) => s.snapshotId),
     keptSnapshots: d.keptSnapshots.map((k) => ({ snapshotId: k.snapshot.snapshotId, usedBy: k.usedBy })),
-    failedSnapshots: d.failedSnapshots.map((f) => ({ snapshotId: f.snapshot.snapshotId, message: f.message })),
+    failedSnapshots: d.failedSnapshots.map((f) => ({
+      snapshotId: f.snapshot.snapshotId,
+      message: f.message,
+    })),
     deletedBundles: d.deletedBundles.map((b) => `${b.bucket}/${b.manifestKey}`),
-    keptBundles: d.keptBundles.map((k) => ({ manifest: `${k.bundle.bucket}/${k.bundle.manifestKey}`, usedBy: k.usedBy })),
-    failedBundles: d.failedBundles.map((f) => ({ manifest: `${f.bundle.bucket}/${f.bundle.manifestKey}`, message: f.message })),
+    keptBundles: d.keptBundles.map((k) => ({
+      manifest: `${k.bundle.bucket}/${k.bundle.manifestKey}`,
+      usedBy: k.usedBy,
+    })),
+    failedBundles: d.failedBundles.map((f) => ({
+      manifest: `${f.bundle.bucket}/${f.bundle.manifestKey}`,
+      message: f.message,
+    })),
     freedGiB: d.freedGiB,
     freedBytes: d.freedBytes,
   };
@@ -518,12 +678,20 @@ function dryRunJson(d: DryRunReport): Record<string, unknown> {
 
 function renderDeletion(d: DeleteReport, locked: readonly ListedSnapshot[] = []): string {
   const lines: string[] = [];
-  for (const s of locked) lines.push(`kept ${s.snapshotId} (${s.accountId}): locked (${s.lock?.mode}${s.lock?.expiresOn ? ` until ${s.lock.expiresOn}` : ""}); never attempted`);
+  for (const s of locked)
+    lines.push(
+      `kept ${s.snapshotId} (${s.accountId}): locked (${s.lock?.mode}${s.lock?.expiresOn ? ` until ${s.lock.expiresOn}` : ""}); never attempted`,
+    );
   for (const s of d.deletedSnapshots) lines.push(`deleted ${s.snapshotId} (${s.region}, ${s.sizeGiB} GiB)`);
-  for (const b of d.deletedBundles) lines.push(`deleted s3://${b.bucket}/${b.manifestKey} and ${b.partKeys.length} part(s) (${formatBytes(b.totalBytes)})`);
+  for (const b of d.deletedBundles)
+    lines.push(
+      `deleted s3://${b.bucket}/${b.manifestKey} and ${b.partKeys.length} part(s) (${formatBytes(b.totalBytes)})`,
+    );
   for (const s of d.alreadyGoneSnapshots) lines.push(`already gone ${s.snapshotId}`);
-  for (const k of d.keptSnapshots) lines.push(`kept ${k.snapshot.snapshotId}: now used by ${k.usedBy.join(", ")}`);
-  for (const k of d.keptBundles) lines.push(`kept s3://${k.bundle.bucket}/${k.bundle.manifestKey}: now used by ${k.usedBy.join(", ")}`);
+  for (const k of d.keptSnapshots)
+    lines.push(`kept ${k.snapshot.snapshotId}: now used by ${k.usedBy.join(", ")}`);
+  for (const k of d.keptBundles)
+    lines.push(`kept s3://${k.bundle.bucket}/${k.bundle.manifestKey}: now used by ${k.usedBy.join(", ")}`);
   const failed = d.failedSnapshots.length + d.failedBundles.length;
   lines.push(
     `Freed ${d.freedGiB} GiB of snapshots (${d.deletedSnapshots.length}) and ${formatBytes(d.freedBytes)} of bundles (${d.deletedBundles.length})` +

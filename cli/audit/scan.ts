@@ -19,7 +19,14 @@ import {
 } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { errorCode, errorMessage } from "../../provider/aws/errors";
-import { OrphanedSnapshot, SERVICE_KINDS, ServiceKind, SnapshotLockInfo, TagFilter, classifySnapshot } from "./classify";
+import {
+  OrphanedSnapshot,
+  SERVICE_KINDS,
+  ServiceKind,
+  SnapshotLockInfo,
+  TagFilter,
+  classifySnapshot,
+} from "./classify";
 import { OrphanedBundle, bucketRegion, findOrphanedBundles } from "./bundles";
 
 /** A listed snapshot plus what pricing needs (not part of the JSON shape). */
@@ -49,7 +56,11 @@ export interface Excluded {
 }
 
 export function emptyExcluded(): Excluded {
-  return { olderThan: 0, excludeTag: 0, managedByService: Object.fromEntries(SERVICE_KINDS.map((k) => [k, 0])) as Record<ServiceKind, number> };
+  return {
+    olderThan: 0,
+    excludeTag: 0,
+    managedByService: Object.fromEntries(SERVICE_KINDS.map((k) => [k, 0])) as Record<ServiceKind, number>,
+  };
 }
 
 /** What the scan reports as it goes (drives the progress bar). */
@@ -125,7 +136,11 @@ const PAGE = 1000;
  * disabled ones included: their snapshots are still theirs), reduced to id sets page by page.
  */
 export async function scanImages(ec2: EC2Client, onPage?: (count: number) => void): Promise<RegionImages> {
-  const out: RegionImages = { referencedSnapshots: new Set(), registeredImages: new Set(), manifestLocations: new Set() };
+  const out: RegionImages = {
+    referencedSnapshots: new Set(),
+    registeredImages: new Set(),
+    manifestLocations: new Set(),
+  };
   const pages = paginateDescribeImages(
     { client: ec2, pageSize: PAGE },
     { Owners: ["self"], IncludeDisabled: true, IncludeDeprecated: true, MaxResults: PAGE },
@@ -138,7 +153,8 @@ export async function scanImages(ec2: EC2Client, onPage?: (count: number) => voi
       for (const bdm of img.BlockDeviceMappings ?? []) {
         if (bdm.Ebs?.SnapshotId) out.referencedSnapshots.add(bdm.Ebs.SnapshotId);
       }
-      if (img.RootDeviceType === "instance-store" && img.ImageLocation) out.manifestLocations.add(img.ImageLocation);
+      if (img.RootDeviceType === "instance-store" && img.ImageLocation)
+        out.manifestLocations.add(img.ImageLocation);
     }
     onPage?.(images.length);
   }
@@ -169,7 +185,8 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
 
   // Which region each bucket lives in: its manifests can only be registered there.
   const bucketRegions = new Map<string, string>();
-  for (const bucket of buckets) bucketRegions.set(bucket, await bucketRegion(opts.clients.s3(homeRegion), bucket));
+  for (const bucket of buckets)
+    bucketRegions.set(bucket, await bucketRegion(opts.clients.s3(homeRegion), bucket));
   const manifestRegions = new Set(bucketRegions.values());
   const imageRegions = [...new Set([...opts.regions, ...manifestRegions])];
   const snapshotRegions = new Set(opts.regions);
@@ -205,7 +222,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
           result.recycleBin.snapshots.push(...(await recycleBinSnapshots(ec2, region, accountId, result)));
         }
         const before = result.orphanedSnapshots.length;
-        await scanSnapshots(ec2, region, accountId, images, opts, scanStartedAt, result, () => progress("snapshots", { region }));
+        await scanSnapshots(ec2, region, accountId, images, opts, scanStartedAt, result, () =>
+          progress("snapshots", { region }),
+        );
         await annotate(ec2, region, result.orphanedSnapshots.slice(before), result);
       }
       regionsDone++;
@@ -216,20 +235,28 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   for (const bucket of buckets) {
     const region = bucketRegions.get(bucket) as string;
     progress("bundles", { bucket });
-    const found = await findOrphanedBundles(opts.clients.s3(region), bucket, region, manifestLocationsByRegion.get(region) ?? new Set(), {
-      now: scanStartedAt,
-      olderThanMs: opts.olderThanMs,
-      onManifest: () => {
-        result.manifestsScanned++;
-        if (result.manifestsScanned % 100 === 0) progress("bundles", { bucket });
+    const found = await findOrphanedBundles(
+      opts.clients.s3(region),
+      bucket,
+      region,
+      manifestLocationsByRegion.get(region) ?? new Set(),
+      {
+        now: scanStartedAt,
+        olderThanMs: opts.olderThanMs,
+        onManifest: () => {
+          result.manifestsScanned++;
+          if (result.manifestsScanned % 100 === 0) progress("bundles", { bucket });
+        },
       },
-    });
+    );
     result.orphanedBundles.push(...found.orphans);
     result.unreadableManifests.push(...found.unreadable.map((k) => `${bucket}/${k}`));
   }
   await confirmUnused(result, opts, (region) => progress("images", { region }));
   progress("done");
-  result.orphanedSnapshots.sort((a, b) => a.region.localeCompare(b.region) || a.snapshotId.localeCompare(b.snapshotId));
+  result.orphanedSnapshots.sort(
+    (a, b) => a.region.localeCompare(b.region) || a.snapshotId.localeCompare(b.snapshotId),
+  );
   return result;
 }
 
@@ -238,17 +265,26 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
  * CreateImage/CopyImage make its snapshots, so a second image pass after the storage passes sees
  * every image a listed snapshot or manifest could belong to. Only regions with candidates are re-read.
  */
-async function confirmUnused(result: ScanResult, opts: ScanOptions, onRegion: (region: string) => void): Promise<void> {
-  const regions = new Set([...result.orphanedSnapshots.map((s) => s.region), ...result.orphanedBundles.map((b) => b.region)]);
+async function confirmUnused(
+  result: ScanResult,
+  opts: ScanOptions,
+  onRegion: (region: string) => void,
+): Promise<void> {
+  const regions = new Set([
+    ...result.orphanedSnapshots.map((s) => s.region),
+    ...result.orphanedBundles.map((b) => b.region),
+  ]);
   for (const region of regions) {
     onRegion(region);
     const images = await scanImages(opts.clients.ec2(region));
     const stillOrphan = (s: ListedSnapshot): boolean =>
-      s.region !== region || (!images.referencedSnapshots.has(s.snapshotId) && !images.registeredImages.has(s.imageId));
+      s.region !== region ||
+      (!images.referencedSnapshots.has(s.snapshotId) && !images.registeredImages.has(s.imageId));
     const before = result.orphanedSnapshots.length;
     result.orphanedSnapshots = result.orphanedSnapshots.filter(stillOrphan);
     if (result.orphanedSnapshots.length < before) {
-      result.skipped["registered-during-scan"] = (result.skipped["registered-during-scan"] ?? 0) + before - result.orphanedSnapshots.length;
+      result.skipped["registered-during-scan"] =
+        (result.skipped["registered-during-scan"] ?? 0) + before - result.orphanedSnapshots.length;
     }
     result.orphanedBundles = result.orphanedBundles.filter(
       (b) => b.region !== region || !images.manifestLocations.has(`${b.bucket}/${b.manifestKey}`),
@@ -276,7 +312,10 @@ async function scanSnapshots(
     olderThanMs: opts.olderThanMs,
     excludeTags: opts.excludeTags,
   };
-  const pages = paginateDescribeSnapshots({ client: ec2, pageSize: PAGE }, { OwnerIds: ["self"], MaxResults: PAGE });
+  const pages = paginateDescribeSnapshots(
+    { client: ec2, pageSize: PAGE },
+    { OwnerIds: ["self"], MaxResults: PAGE },
+  );
   for await (const page of pages as AsyncIterable<DescribeSnapshotsCommandOutput>) {
     for (const snapshot of page.Snapshots ?? []) {
       const c = classifySnapshot(snapshot, ctx);
@@ -294,7 +333,11 @@ async function scanSnapshots(
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time; the first failure is rethrown after the others settle. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: { err: unknown } | undefined;
   const worker = async (): Promise<void> => {
@@ -330,36 +373,66 @@ export class Limiter {
 }
 
 /** A warning naming the call, the permission and what the audit did instead. */
-function cannotCheck(result: ScanResult, region: string, action: string, err: unknown, instead: string): void {
+function cannotCheck(
+  result: ScanResult,
+  region: string,
+  action: string,
+  err: unknown,
+  instead: string,
+): void {
   result.warnings.push(
     `${region}: ec2:${action} failed (${errorCode(err) || "error"}: ${errorMessage(err)}); ${instead}. Grant ec2:${action} to check.`,
   );
 }
 
 /** The account's images in the Recycle Bin in `region` (their snapshots are not orphans). */
-async function recycleBinImages(ec2: EC2Client, region: string, accountId: string, result: ScanResult): Promise<BinnedItem[]> {
+async function recycleBinImages(
+  ec2: EC2Client,
+  region: string,
+  accountId: string,
+  result: ScanResult,
+): Promise<BinnedItem[]> {
   const out: BinnedItem[] = [];
   try {
     const pages = paginateListImagesInRecycleBin({ client: ec2, pageSize: 1000 }, { MaxResults: 1000 });
     for await (const page of pages as AsyncIterable<ListImagesInRecycleBinCommandOutput>) {
       for (const img of page.Images ?? []) {
-        if (img.ImageId) out.push({ id: img.ImageId, region, accountId, exitTime: img.RecycleBinExitTime?.toISOString() });
+        if (img.ImageId)
+          out.push({ id: img.ImageId, region, accountId, exitTime: img.RecycleBinExitTime?.toISOString() });
       }
     }
   } catch (err) {
-    cannotCheck(result, region, "ListImagesInRecycleBin", err, "snapshots of binned AMIs may be listed as orphans");
+    cannotCheck(
+      result,
+      region,
+      "ListImagesInRecycleBin",
+      err,
+      "snapshots of binned AMIs may be listed as orphans",
+    );
   }
   return out;
 }
 
 /** The account's snapshots in the Recycle Bin in `region` (`--recycle-bin`). */
-async function recycleBinSnapshots(ec2: EC2Client, region: string, accountId: string, result: ScanResult): Promise<BinnedItem[]> {
+async function recycleBinSnapshots(
+  ec2: EC2Client,
+  region: string,
+  accountId: string,
+  result: ScanResult,
+): Promise<BinnedItem[]> {
   const out: BinnedItem[] = [];
   try {
     const pages = paginateListSnapshotsInRecycleBin({ client: ec2, pageSize: 1000 }, { MaxResults: 1000 });
     for await (const page of pages as AsyncIterable<ListSnapshotsInRecycleBinCommandOutput>) {
       for (const s of page.Snapshots ?? []) {
-        if (s.SnapshotId) out.push({ id: s.SnapshotId, region, accountId, exitTime: s.RecycleBinExitTime?.toISOString(), sizeGiB: null });
+        if (s.SnapshotId)
+          out.push({
+            id: s.SnapshotId,
+            region,
+            accountId,
+            exitTime: s.RecycleBinExitTime?.toISOString(),
+            sizeGiB: null,
+          });
       }
     }
   } catch (err) {
@@ -369,7 +442,12 @@ async function recycleBinSnapshots(ec2: EC2Client, region: string, accountId: st
 }
 
 /** Adds locks (DescribeLockedSnapshots) and archive dates (DescribeSnapshotTierStatus) to `listed`. */
-async function annotate(ec2: EC2Client, region: string, listed: ListedSnapshot[], result: ScanResult): Promise<void> {
+async function annotate(
+  ec2: EC2Client,
+  region: string,
+  listed: ListedSnapshot[],
+  result: ScanResult,
+): Promise<void> {
   if (listed.length === 0) return;
   const byId = new Map(listed.map((s) => [s.snapshotId, s]));
   try {
@@ -377,16 +455,25 @@ async function annotate(ec2: EC2Client, region: string, listed: ListedSnapshot[]
     for (let i = 0; i < ids.length; i += 1000) {
       let token: string | undefined;
       do {
-        const out = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: ids.slice(i, i + 1000), NextToken: token }));
+        const out = await ec2.send(
+          new DescribeLockedSnapshotsCommand({ SnapshotIds: ids.slice(i, i + 1000), NextToken: token }),
+        );
         for (const l of out.Snapshots ?? []) {
           const s = l.SnapshotId ? byId.get(l.SnapshotId) : undefined;
-          if (s && l.LockState && l.LockState !== "expired") s.lock = { mode: l.LockState, expiresOn: l.LockExpiresOn?.toISOString() };
+          if (s && l.LockState && l.LockState !== "expired")
+            s.lock = { mode: l.LockState, expiresOn: l.LockExpiresOn?.toISOString() };
         }
         token = out.NextToken;
       } while (token);
     }
   } catch (err) {
-    cannotCheck(result, region, "DescribeLockedSnapshots", err, "locks are not shown (a locked snapshot fails its delete)");
+    cannotCheck(
+      result,
+      region,
+      "DescribeLockedSnapshots",
+      err,
+      "locks are not shown (a locked snapshot fails its delete)",
+    );
   }
   if (!listed.some((s) => s.storageTier === "archive")) return;
   try {

@@ -15,21 +15,33 @@ describe("managed-ami audit --organization", () => {
   const ctx = withLocalAws();
   let restore = (): void => undefined;
   before(() => {
-    restore = replaceEnv(["AWS_ENDPOINT_URL_ORGANIZATIONS"], { AWS_ENDPOINT_URL_ORGANIZATIONS: ctx.aws.endpoint });
+    restore = replaceEnv(["AWS_ENDPOINT_URL_ORGANIZATIONS"], {
+      AWS_ENDPOINT_URL_ORGANIZATIONS: ctx.aws.endpoint,
+    });
   });
   after(() => restore());
 
   const io = (): AuditIo & { out: string[]; err: string[] } => {
     const out: string[] = [];
     const err: string[] = [];
-    return { out, err, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s), isTTY: false } };
+    return {
+      out,
+      err,
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => err.push(s), isTTY: false },
+    };
   };
 
   /** management + ok-1, denied (role refused), suspended, ok-2; an orphan in each; look-alikes. */
   async function seedOrg() {
     const org = seedOrganization(ctx.aws, {
       roleName: ROLE,
-      members: [{ name: "ok-1" }, { name: "denied", assumable: false }, { name: "suspended", status: "SUSPENDED" }, { name: "ok-2" }],
+      members: [
+        { name: "ok-1" },
+        { name: "denied", assumable: false },
+        { name: "suspended", status: "SUSPENDED" },
+        { name: "ok-2" },
+      ],
     });
     const [ok1, denied, suspended, ok2] = org.members;
     const orphanIn = async (key: string, name: string): Promise<string> => {
@@ -43,7 +55,10 @@ describe("managed-ami audit --organization", () => {
       [ok1.accountId, await orphanIn(ok1.accessKeyId, "ok1-old")],
       [ok2.accountId, await orphanIn(ok2.accessKeyId, "ok2-old")],
     ]);
-    const untouchable = [await orphanIn(denied.accessKeyId, "denied-old"), await orphanIn(suspended.accessKeyId, "suspended-old")];
+    const untouchable = [
+      await orphanIn(denied.accessKeyId, "denied-old"),
+      await orphanIn(suspended.accessKeyId, "suspended-old"),
+    ];
     const live = await imageFromInstance(ctx.aws, ec2As(ctx.aws, ok1.accessKeyId), "ok1-live");
     return { org, ok1, ok2, denied, suspended, orphans, untouchable, live };
   }
@@ -55,17 +70,27 @@ describe("managed-ami audit --organization", () => {
     assert.equal(code, EXIT.ERROR, o.err.join(""));
     const doc = JSON.parse(o.out.join(""));
     const found = new Map<string, string[]>();
-    for (const e of doc.orphanedSnapshots) found.set(e.accountId, [...(found.get(e.accountId) ?? []), e.snapshotId]);
+    for (const e of doc.orphanedSnapshots)
+      found.set(e.accountId, [...(found.get(e.accountId) ?? []), e.snapshotId]);
+    assert.deepEqual([...found].sort(), [...s.orphans].map(([a, id]) => [a, [id]]).sort());
     assert.deepEqual(
-      [...found].sort(),
-      [...s.orphans].map(([a, id]) => [a, [id]]).sort(),
+      doc.accountErrors.map((e: { accountId: string }) => e.accountId),
+      [s.denied.accountId],
     );
-    assert.deepEqual(doc.accountErrors.map((e: { accountId: string }) => e.accountId), [s.denied.accountId]);
-    assert.match(doc.accountErrors[0].message, new RegExp(`arn:aws:iam::${s.denied.accountId}:role/${ROLE}.*sts:AssumeRole`));
-    assert.deepEqual([...doc.scanned.accounts].sort(), [s.org.managementAccountId, s.ok1.accountId, s.ok2.accountId].sort());
+    assert.match(
+      doc.accountErrors[0].message,
+      new RegExp(`arn:aws:iam::${s.denied.accountId}:role/${ROLE}.*sts:AssumeRole`),
+    );
+    assert.deepEqual(
+      [...doc.scanned.accounts].sort(),
+      [s.org.managementAccountId, s.ok1.accountId, s.ok2.accountId].sort(),
+    );
     assert.ok(!doc.scanned.accounts.includes(s.suspended.accountId));
     assert.deepEqual(
-      doc.totals.byAccount.map((a: { accountId: string; orphanedSnapshots: number }) => [a.accountId, a.orphanedSnapshots]),
+      doc.totals.byAccount.map((a: { accountId: string; orphanedSnapshots: number }) => [
+        a.accountId,
+        a.orphanedSnapshots,
+      ]),
       [...s.orphans.keys()].sort().map((a) => [a, 1]),
     );
     assert.match(o.err.join(""), new RegExp(`account ${s.suspended.accountId} is SUSPENDED`));
@@ -74,8 +99,13 @@ describe("managed-ami audit --organization", () => {
     assert.ok(assumed.includes(`arn:aws:iam::${s.ok1.accountId}:role/${ROLE}`));
     assert.ok(!assumed.some((a) => a.includes(s.suspended.accountId)));
     // Calls for a member's account were made as that account.
-    const describes = new Set(ctx.aws.log.filter((l) => l.action === "DescribeSnapshots").map((l) => l.accountId));
-    assert.deepEqual([...describes].sort(), [s.org.managementAccountId, s.ok1.accountId, s.ok2.accountId].sort());
+    const describes = new Set(
+      ctx.aws.log.filter((l) => l.action === "DescribeSnapshots").map((l) => l.accountId),
+    );
+    assert.deepEqual(
+      [...describes].sort(),
+      [s.org.managementAccountId, s.ok1.accountId, s.ok2.accountId].sort(),
+    );
   });
 
   it("the table groups by account with per-account totals", async () => {
@@ -115,7 +145,10 @@ describe("managed-ami audit --organization", () => {
     const code = await runAudit({ accounts: `${s.ok2.accountId}`, roleName: ROLE, format: "json" }, o);
     assert.equal(code, EXIT.ORPHANS_FOUND, o.err.join(""));
     const doc = JSON.parse(o.out.join(""));
-    assert.deepEqual(doc.orphanedSnapshots.map((e: { snapshotId: string }) => e.snapshotId), [s.orphans.get(s.ok2.accountId)]);
+    assert.deepEqual(
+      doc.orphanedSnapshots.map((e: { snapshotId: string }) => e.snapshotId),
+      [s.orphans.get(s.ok2.accountId)],
+    );
     const o2 = io();
     assert.equal(await runAudit({ accounts: s.ok2.accountId, format: "json" }, o2), EXIT.ERROR);
     assert.match(JSON.parse(o2.out.join("")).accountErrors[0].message, /pass --role-name/);
@@ -125,9 +158,13 @@ describe("managed-ami audit --organization", () => {
     const s = await seedOrg();
     const ec2 = ec2As(ctx.aws, s.ok1.accessKeyId);
     const lockedId = s.orphans.get(s.ok1.accountId) as string;
-    await ec2.send(new LockSnapshotCommand({ SnapshotId: lockedId, LockMode: "governance", LockDuration: 30 }));
+    await ec2.send(
+      new LockSnapshotCommand({ SnapshotId: lockedId, LockMode: "governance", LockDuration: 30 }),
+    );
     const archivedId = s.orphans.get(s.ok2.accountId) as string;
-    await ec2As(ctx.aws, s.ok2.accessKeyId).send(new ModifySnapshotTierCommand({ SnapshotId: archivedId, StorageTier: "archive" }));
+    await ec2As(ctx.aws, s.ok2.accessKeyId).send(
+      new ModifySnapshotTierCommand({ SnapshotId: archivedId, StorageTier: "archive" }),
+    );
     ctx.aws.advance(6 * 3600_000);
     const o = io();
     await runAudit({ organization: true, roleName: ROLE, delete: true, yes: true, format: "json" }, o);
@@ -141,17 +178,30 @@ describe("managed-ami audit --organization", () => {
     assert.ok(archived.earlyDeletion.daysRemaining > 80, JSON.stringify(archived));
     assert.ok(ctx.aws.log.every((l) => !(l.action === "DeleteSnapshot" && l.params.SnapshotId === lockedId)));
     assert.ok(ctx.aws.state.snapshots.has(lockedId));
-    assert.deepEqual(doc.deletion.lockedSnapshots.map((k: { snapshotId: string }) => k.snapshotId), [lockedId]);
+    assert.deepEqual(
+      doc.deletion.lockedSnapshots.map((k: { snapshotId: string }) => k.snapshotId),
+      [lockedId],
+    );
   });
 
   it("ListAccounts is read to the last page (more than 20 accounts) and only ACTIVE ones are kept", async () => {
     const org = seedOrganization(ctx.aws, {
       roleName: ROLE,
-      members: Array.from({ length: 45 }, (_, i) => ({ name: `m${i}`, status: i % 9 === 0 ? ("SUSPENDED" as const) : ("ACTIVE" as const) })),
+      members: Array.from({ length: 45 }, (_, i) => ({
+        name: `m${i}`,
+        status: i % 9 === 0 ? ("SUSPENDED" as const) : ("ACTIVE" as const),
+      })),
     });
-    const client = new OrganizationsClient({ endpoint: ctx.aws.endpoint, region: "us-east-1", credentials: TEST_CREDENTIALS });
+    const client = new OrganizationsClient({
+      endpoint: ctx.aws.endpoint,
+      region: "us-east-1",
+      credentials: TEST_CREDENTIALS,
+    });
     const listed = await organizationAccounts(client);
-    const expected = [org.managementAccountId, ...org.members.filter((m: SeededMember) => m.status === "ACTIVE").map((m) => m.accountId)];
+    const expected = [
+      org.managementAccountId,
+      ...org.members.filter((m: SeededMember) => m.status === "ACTIVE").map((m) => m.accountId),
+    ];
     assert.deepEqual(listed.active, expected);
     assert.equal(listed.skipped.length, 5);
     assert.equal(ctx.aws.log.filter((l) => l.action === "ListAccounts").length, 3);
@@ -169,8 +219,17 @@ describe("managed-ami audit --organization", () => {
 
   it("assumed-role credentials are refreshed before they expire", async () => {
     const org = seedOrganization(ctx.aws, { roleName: ROLE, members: [{ name: "m" }] });
-    const sts = new STSClient({ endpoint: ctx.aws.endpoint, region: "us-east-1", credentials: TEST_CREDENTIALS });
-    const provider = assumedRoleCredentials(sts, `arn:aws:iam::${org.members[0].accountId}:role/${ROLE}`, "refresh-test", () => ctx.aws.clock.now());
+    const sts = new STSClient({
+      endpoint: ctx.aws.endpoint,
+      region: "us-east-1",
+      credentials: TEST_CREDENTIALS,
+    });
+    const provider = assumedRoleCredentials(
+      sts,
+      `arn:aws:iam::${org.members[0].accountId}:role/${ROLE}`,
+      "refresh-test",
+      () => ctx.aws.clock.now(),
+    );
     const first = await provider();
     assert.equal((await provider()).accessKeyId, first.accessKeyId, "reused while fresh");
     ctx.aws.advance(3600_000 - REFRESH_BEFORE_MS + 1000);
@@ -185,7 +244,12 @@ describe("audit classification end to end", () => {
   const io = (): AuditIo & { out: string[]; err: string[] } => {
     const out: string[] = [];
     const err: string[] = [];
-    return { out, err, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s), isTTY: false } };
+    return {
+      out,
+      err,
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => err.push(s), isTTY: false },
+    };
   };
 
   it("service-managed snapshots are excluded and counted by kind; snapshots of a binned AMI are not orphans; --recycle-bin lists the bin", async () => {
@@ -203,9 +267,19 @@ describe("audit classification end to end", () => {
     const code = await runAudit({ format: "json", recycleBin: true }, o);
     assert.equal(code, EXIT.ORPHANS_FOUND, o.err.join(""));
     const doc = JSON.parse(o.out.join(""));
-    assert.deepEqual(doc.orphanedSnapshots.map((e: { snapshotId: string }) => e.snapshotId), [real]);
-    assert.deepEqual(doc.excluded, { olderThan: 0, excludeTag: 0, managedByService: { "aws-backup": 1, dlm: 1, "image-builder": 1, "fast-launch": 2 } });
-    assert.deepEqual(doc.recycleBin.images.map((i: { id: string }) => i.id), [gone.imageId]);
+    assert.deepEqual(
+      doc.orphanedSnapshots.map((e: { snapshotId: string }) => e.snapshotId),
+      [real],
+    );
+    assert.deepEqual(doc.excluded, {
+      olderThan: 0,
+      excludeTag: 0,
+      managedByService: { "aws-backup": 1, dlm: 1, "image-builder": 1, "fast-launch": 2 },
+    });
+    assert.deepEqual(
+      doc.recycleBin.images.map((i: { id: string }) => i.id),
+      [gone.imageId],
+    );
     assert.ok(doc.recycleBin.images[0].exitTime);
     assert.ok(ctx.aws.state.snapshots.has(gone.snapshotId));
     assert.deepEqual(Object.keys(doc.scanned), ["accounts", "regions", "buckets", "images", "snapshots"]);
