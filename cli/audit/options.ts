@@ -15,11 +15,11 @@ export class UsageError extends Error {
 const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
 /** `30d`, `12h`, `2w` → milliseconds. */
-export function parseDuration(text: string): number {
+export function parseDuration(text: string, flag = "--older-than"): number {
   const m = /^\s*(\d+)\s*([hdw])\s*$/i.exec(text);
   if (!m) {
     throw new UsageError(
-      `--older-than "${text}": expected a whole number followed by h, d or w (e.g. 30d, 12h, 2w).`,
+      `${flag} "${text}": expected a whole number followed by h, d or w (e.g. 30d, 12h, 2w).`,
     );
   }
   return Number(m[1]) * UNIT_MS[m[2].toLowerCase()];

@@ -6,6 +6,7 @@ import type { OrphanedSnapshot, ServiceKind, SnapshotLockInfo } from "./classify
 import { describeReason } from "./classify";
 import type { OrphanedBundle } from "./bundles";
 import type { BinnedItem, Excluded, ListedSnapshot } from "./scan";
+import type { UnusedImage } from "./unusedImages";
 import {
   PRICE_TABLE_DATE,
   PRICE_TABLE_SOURCE,
@@ -80,6 +81,7 @@ export interface AuditReport {
   excluded: Excluded;
   accountErrors: Array<{ accountId: string; message: string }>;
   recycleBin?: { snapshots: BinnedItem[]; images: BinnedItem[] };
+  unusedImages?: UnusedImage[];
 }
 
 /** Everything `buildReport` needs. */
@@ -90,6 +92,7 @@ export interface ReportInput {
   excluded?: Excluded;
   accountErrors?: Array<{ accountId: string; message: string }>;
   recycleBin?: { snapshots: BinnedItem[]; images: BinnedItem[] };
+  unusedImages?: UnusedImage[];
   now?: Date;
 }
 
@@ -225,6 +228,10 @@ export function buildReport(input: ReportInput): AuditReport {
     accountErrors: input.accountErrors ?? [],
   };
   if (input.recycleBin) report.recycleBin = input.recycleBin;
+  if (input.unusedImages)
+    report.unusedImages = [...input.unusedImages].sort(
+      (a, b) => b.estimatedMonthlyUsd - a.estimatedMonthlyUsd || a.imageId.localeCompare(b.imageId),
+    );
   return report;
 }
 
@@ -368,6 +375,28 @@ export function renderHuman(report: AuditReport): string {
       ...rb.images.map((s) => [s.id, s.accountId, s.region, s.exitTime ?? "?"]),
     ];
     if (rows.length) out.push(table(["ID", "ACCOUNT", "REGION", "LEAVES THE BIN"], rows));
+    out.push("");
+  }
+  if (report.unusedImages) {
+    out.push(
+      `Unused images (no blocking reference, not launched recently; never deregistered by the audit): ${report.unusedImages.length}`,
+    );
+    if (report.unusedImages.length) {
+      out.push(
+        table(
+          ["IMAGE", "NAME", "ACCOUNT", "REGION", "LAST LAUNCHED", "SNAPSHOTS", "USD/MONTH"],
+          report.unusedImages.map((u) => [
+            u.imageId,
+            u.name,
+            u.accountId,
+            u.region,
+            u.lastLaunched?.slice(0, 10) ?? "never",
+            gib(u.snapshotGiB),
+            usd(u.estimatedMonthlyUsd),
+          ]),
+        ),
+      );
+    }
     out.push("");
   }
   for (const e of report.accountErrors) out.push(`Account ${e.accountId} not scanned: ${e.message}`);

@@ -27,6 +27,7 @@ import {
   roleArnFor,
 } from "./accounts";
 import type { OrphanedBundle } from "./bundles";
+import type { UnusedImage } from "./unusedImages";
 import { SERVICE_KINDS, TagFilter } from "./classify";
 import { DeleteReport, DryRunReport, deleteListed, dryRunDelete } from "./delete";
 import {
@@ -80,6 +81,7 @@ export interface AuditFlags {
   roleName?: string;
   concurrency?: string;
   recycleBin?: boolean;
+  unusedImages?: string;
 }
 
 /** Where the audit reads and writes; the CLI passes the process's streams. */
@@ -125,6 +127,7 @@ interface Plan {
   organization: boolean;
   roleName?: string;
   concurrency: number;
+  unusedImagesMs?: number;
 }
 
 /** Checks the flags before any AWS call; throws UsageError naming the flag and the fix. */
@@ -190,6 +193,8 @@ export function planFromFlags(flags: AuditFlags, interactive: boolean): Plan {
     organization: flags.organization ?? false,
     roleName: flags.roleName,
     concurrency,
+    unusedImagesMs:
+      flags.unusedImages !== undefined ? parseDuration(flags.unusedImages, "--unused-images") : undefined,
   };
 }
 
@@ -253,6 +258,7 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
             accountId: target.accountId,
             limiter,
             recycleBin: flags.recycleBin,
+            unusedImagesMs: plan.unusedImagesMs,
             buckets: plan.buckets,
             olderThanMs: plan.olderThanMs,
             excludeTags: plan.excludeTags,
@@ -278,6 +284,7 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
       excluded: merged.excluded,
       accountErrors: merged.accountErrors,
       recycleBin: flags.recycleBin ? merged.recycleBin : undefined,
+      unusedImages: plan.unusedImagesMs !== undefined ? merged.unusedImages : undefined,
       now: (deps.now ?? (() => new Date()))(),
     });
     const anything = merged.snapshots.length + merged.bundles.length > 0;
@@ -443,6 +450,7 @@ interface Merged {
   accountErrors: Array<{ accountId: string; message: string }>;
   recycleBin: { snapshots: BinnedItem[]; images: BinnedItem[] };
   warnings: string[];
+  unusedImages: UnusedImage[];
 }
 
 /** One result over every account's scan. */
@@ -455,6 +463,7 @@ function mergeScans(scans: AccountScan[], plan: Plan, regions: string[]): Merged
     accountErrors: [],
     recycleBin: { snapshots: [], images: [] },
     warnings: [],
+    unusedImages: [],
   };
   for (const { target, found, error } of scans) {
     if (error || !found) {
@@ -471,6 +480,7 @@ function mergeScans(scans: AccountScan[], plan: Plan, regions: string[]): Merged
     for (const k of SERVICE_KINDS) m.excluded.managedByService[k] += found.excluded.managedByService[k];
     m.recycleBin.snapshots.push(...found.recycleBin.snapshots);
     m.recycleBin.images.push(...found.recycleBin.images);
+    m.unusedImages.push(...found.unusedImages);
     m.warnings.push(
       ...found.warnings.map((w) => (scans.length > 1 ? `account ${target.accountId}: ${w}` : w)),
     );

@@ -9,6 +9,7 @@ import {
   DescribeSnapshotTierStatusCommandOutput,
   DescribeSnapshotsCommandOutput,
   EC2Client,
+  Image,
   ListImagesInRecycleBinCommandOutput,
   ListSnapshotsInRecycleBinCommandOutput,
   paginateDescribeImages,
@@ -28,6 +29,8 @@ import {
   classifySnapshot,
 } from "./classify";
 import { OrphanedBundle, bucketRegion, findOrphanedBundles } from "./bundles";
+import { UnusedImage, blockedImages, idleImage, referencesUnavailable } from "./unusedImages";
+import { snapshotMonthlyUsd } from "./pricing";
 
 /** A listed snapshot plus what pricing needs (not part of the JSON shape). */
 export interface ListedSnapshot extends OrphanedSnapshot {
@@ -90,6 +93,8 @@ export interface ScanOptions {
   limiter?: Limiter;
   /** Also list snapshots and images in the Recycle Bin. */
   recycleBin?: boolean;
+  /** `--unused-images AGE`: list images idle this long (ms) with no blocking reference. */
+  unusedImagesMs?: number;
   buckets?: readonly string[];
   olderThanMs?: number;
   excludeTags?: readonly TagFilter[];
@@ -118,6 +123,7 @@ export interface ScanResult {
   recycleBin: { snapshots: BinnedItem[]; images: BinnedItem[] };
   /** Things the scan could not check, each naming the call and the permission. */
   warnings: string[];
+  unusedImages: UnusedImage[];
 }
 
 /** What the image pass of one region keeps: three id sets, nothing else. */
@@ -135,7 +141,11 @@ const PAGE = 1000;
  * Every registered image the account owns in the region (pending, available, failed and
  * disabled ones included: their snapshots are still theirs), reduced to id sets page by page.
  */
-export async function scanImages(ec2: EC2Client, onPage?: (count: number) => void): Promise<RegionImages> {
+export async function scanImages(
+  ec2: EC2Client,
+  onPage?: (count: number) => void,
+  onImage?: (img: Image) => void,
+): Promise<RegionImages> {
   const out: RegionImages = {
     referencedSnapshots: new Set(),
     registeredImages: new Set(),
@@ -149,6 +159,7 @@ export async function scanImages(ec2: EC2Client, onPage?: (count: number) => voi
     const images = page.Images ?? [];
     for (const img of images) {
       if (!img.ImageId || img.State === "deregistered") continue;
+      onImage?.(img);
       out.registeredImages.add(img.ImageId);
       for (const bdm of img.BlockDeviceMappings ?? []) {
         if (bdm.Ebs?.SnapshotId) out.referencedSnapshots.add(bdm.Ebs.SnapshotId);
@@ -177,6 +188,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     excluded: emptyExcluded(),
     recycleBin: { snapshots: [], images: [] },
     warnings: [],
+    unusedImages: [],
   };
   const accountId = opts.accountId ?? "self";
   const limiter = opts.limiter ?? new Limiter(opts.regionConcurrency ?? 4);
@@ -209,10 +221,41 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     limiter.run(async () => {
       const ec2 = opts.clients.ec2(region);
       progress("images", { region });
-      const images = await scanImages(ec2, (n) => {
-        result.imagesScanned += n;
-        progress("images", { region });
-      });
+      const idle: Array<Omit<UnusedImage, "estimatedMonthlyUsd">> = [];
+      const collect =
+        opts.unusedImagesMs !== undefined && snapshotRegions.has(region)
+          ? (img: Image) => {
+              const c = idleImage(img, region, accountId, scanStartedAt, opts.unusedImagesMs as number);
+              if (c) idle.push(c);
+            }
+          : undefined;
+      const images = await scanImages(
+        ec2,
+        (n) => {
+          result.imagesScanned += n;
+          progress("images", { region });
+        },
+        collect,
+      );
+      if (idle.length) {
+        try {
+          const blocked = await blockedImages(
+            ec2,
+            idle.map((i) => i.imageId),
+          );
+          for (const i of idle) {
+            if (!blocked.has(i.imageId)) {
+              result.unusedImages.push({
+                ...i,
+                estimatedMonthlyUsd:
+                  Math.round(snapshotMonthlyUsd(region, i.snapshotGiB, "standard") * 100) / 100,
+              });
+            }
+          }
+        } catch (err) {
+          result.warnings.push(referencesUnavailable(region, err));
+        }
+      }
       if (manifestRegions.has(region)) manifestLocationsByRegion.set(region, images.manifestLocations);
       if (snapshotRegions.has(region)) {
         const binned = await recycleBinImages(ec2, region, accountId, result);
