@@ -8,6 +8,7 @@
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { coalescingMiddleware } from "./coalesce";
 import { unreachableReason } from "./errors";
 import {
@@ -41,6 +42,8 @@ export interface ClientOptions {
   /** Explicit endpoint (tests); default: the SDK's resolution (env `AWS_ENDPOINT_URL*`, profile, AWS). */
   endpoint?: string;
   retry?: RetryOptions;
+  /** Credentials (e.g. an assumed role's, refreshed by the caller); default: the SDK's standard chain. */
+  credentials?: AwsCredentialIdentityProvider;
 }
 
 /** Error types the SDK's retry middleware classifies errors into (see @smithy/types RetryErrorType). */
@@ -196,6 +199,7 @@ export function ec2Client(region: string, options: ClientOptions = {}): EC2Clien
   const client = new EC2Client({
     region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     maxAttempts: MAX_ATTEMPTS,
     retryStrategy: strategy,
     requestHandler: REQUEST_HANDLER,
@@ -230,6 +234,7 @@ export function s3Client(region: string, options: ClientOptions = {}): S3Client 
   const client = new S3Client({
     region,
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     maxAttempts: MAX_ATTEMPTS,
     retryStrategy: strategy,
     requestHandler: REQUEST_HANDLER,
