@@ -94,12 +94,13 @@ export class ManagedAmiFamily extends pulumi.ComponentResource<FamilyPlan> {
   constructor(name: string, args: ManagedAmiFamilyArgs, opts?: pulumi.ComponentResourceOptions) {
     const settings = validateFamilyArgs(name, args);
     super("managed-ami:index:ManagedAmiFamily", name, { settings }, opts);
+    // Plain promises, not pulumi.output(plan): output() would deep-copy the members map.
     const plan = this.getData();
-    this.latest = pulumi.output(plan).apply((p) => p.members.get(p.window.latest as string)!.imageId);
-    this.enabled = pulumi.output(plan).apply((p) => p.window.enabled);
-    this.disabled = pulumi.output(plan).apply((p) => p.window.disabled);
-    this.outside = pulumi.output(plan).apply((p) => p.window.outside);
-    this.region = pulumi.output(plan).apply((p) => p.region);
+    this.latest = pulumi.output(plan.then((p) => p.members.get(p.window.latest as string)!.imageId));
+    this.enabled = pulumi.output(plan.then((p) => p.window.enabled));
+    this.disabled = pulumi.output(plan.then((p) => p.window.disabled));
+    this.outside = pulumi.output(plan.then((p) => p.window.outside));
+    this.region = pulumi.output(plan.then((p) => p.region));
     this.registerOutputs({
       latest: this.latest,
       enabled: this.enabled,
