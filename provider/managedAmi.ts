@@ -2,6 +2,7 @@
  * `ManagedAmi`: a dynamic resource that owns an AMI and the storage behind it. Destroy (or a
  * replacement) deregisters the image and deletes exactly its own EBS snapshots or S3 bundle.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ManagedAmiProvider } from "./provider";
 import type {
@@ -136,6 +137,8 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
         deleteBundle: undefined,
         disableDeregistrationProtection: undefined,
         ...args,
+        // Stable per stack and resource: a re-run after an interrupted `up` claims that run's image.
+        __claimKey: claimKey(name, opts),
         imageId: undefined,
         ownerId: undefined,
         state: undefined,
@@ -150,4 +153,15 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
       "ManagedAmi",
     );
   }
+}
+
+/** A digest of project, stack, parent and name (16 hex): the same resource gets the same key. */
+function claimKey(name: string, opts?: pulumi.CustomResourceOptions): pulumi.Output<string> {
+  const parent = opts?.parent ? opts.parent.urn : pulumi.output("");
+  return parent.apply((p) =>
+    createHash("sha256")
+      .update(JSON.stringify(["managed-ami/claim/v1", pulumi.getProject(), pulumi.getStack(), p, name]))
+      .digest("hex")
+      .slice(0, 16),
+  );
 }

@@ -129,3 +129,15 @@ export function unreachableReason(err: unknown): string | undefined {
   if (errorCode(err) === "TimeoutError" && /establish a connection/i.test(errorMessage(err))) return "no connection within the connect timeout";
   return undefined;
 }
+
+/**
+ * The endpoint does not serve STS: it answers STS as an unknown action, or nothing listens where STS
+ * would be. Only the account check treats these as "skip"; every other call reports them.
+ */
+export function isStsUnavailable(err: unknown): boolean {
+  const code = errorCode(err);
+  if (["InvalidAction", "UnknownOperation", "UnknownOperationException", "InvalidQueryParameter"].includes(code)) return true;
+  if (httpStatus(err) === 404 || httpStatus(err) === 501) return true;
+  const sysCode = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof sysCode === "string" && ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"].includes(sysCode);
+}
