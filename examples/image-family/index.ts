@@ -16,6 +16,7 @@ const web = new ManagedAmiFamily("web", {
 
 const template = new aws.ec2.LaunchTemplate("web", {
   imageId: web.latest,
+  updateDefaultVersion: true, // $Default follows the newest image, so older members are free to retire
   instanceType: config.get("instanceType") ?? "t3.micro",
 });
 
