@@ -105,6 +105,15 @@ describe("ManagedAmiFamily program (setMocks, discovery on the local endpoint)",
     assert.deepEqual(await unwrap(family.disabled), [i3]);
     assert.deepEqual(await unwrap(family.outside), [i2, i1]);
     assert.equal(await unwrap(family.region), TEST_REGION);
+    // latest carries the newest member as a dependency, so a launch template waits for it (e.g. a re-enable).
+    const deps = await (
+      family.latest as unknown as { allResources(): Promise<Set<pulumi.Resource>> }
+    ).allResources();
+    const names = await Promise.all([...deps].map((r) => unwrap(r.urn)));
+    assert.ok(
+      names.some((u) => u.endsWith(`::web-${i5}`)),
+      names.join(", "),
+    );
   });
 
   it("tags select the family and are applied to members; whenInUse/deleteSnapshots unset stay unset", async () => {
