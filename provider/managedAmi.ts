@@ -163,11 +163,18 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
 
 /** A digest of project, stack, parent and name (16 hex): the same resource gets the same key. */
 function claimKey(name: string, opts?: pulumi.CustomResourceOptions): pulumi.Output<string> {
-  const parent = opts?.parent ? opts.parent.urn : pulumi.output("");
-  return parent.apply((p) =>
-    createHash("sha256")
-      .update(JSON.stringify(["managed-ami/claim/v1", pulumi.getProject(), pulumi.getStack(), p, name]))
-      .digest("hex")
-      .slice(0, 16),
+  // The parent's URN as a plain value: an Output of a component's URN would make this resource depend on
+  // the component, i.e. wait for all of its children, so two ManagedAmi under one component would deadlock.
+  const parentUrn = opts?.parent ? opts.parent.urn : undefined;
+  const parent = parentUrn
+    ? new Promise<string>((resolve) => parentUrn.apply((u) => (resolve(u), u)))
+    : Promise.resolve("");
+  return pulumi.output(
+    parent.then((p) =>
+      createHash("sha256")
+        .update(JSON.stringify(["managed-ami/claim/v1", pulumi.getProject(), pulumi.getStack(), p, name]))
+        .digest("hex")
+        .slice(0, 16),
+    ),
   );
 }
