@@ -29,6 +29,7 @@ import {
   type Clock,
   type SnapshotOutcome,
 } from "./safety";
+import { guardInUse, ImageInUseError } from "./inUse";
 
 export interface TeardownDeps {
   /** EC2 client for the recorded region; default `ec2Client(outputs.region)`. */
@@ -84,6 +85,9 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
   const fail = (what: string, err: unknown): never => {
     throw new TeardownError(`${label}: ${what}`, imageId, [], { cause: err });
   };
+  const failInUse = (err: ImageInUseError): never => {
+    throw new TeardownError(err.message, imageId, [], { cause: err });
+  };
 
   // 1. Look the image up. NotFound, Unavailable, an empty answer or `deregistered`: already gone.
   const image: Image | undefined = await describeImage(ec2, imageId).catch((err: unknown) =>
@@ -115,6 +119,14 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
         undefined,
       );
     }
+
+    // 2b. In-use guard (spec v2): a blocking reference fails here under whenInUse "fail" (see inUse.ts).
+    const inUse = await guardInUse(ec2, imageId, outputs.whenInUse ?? "fail", label).catch((err: unknown) =>
+      err instanceof ImageInUseError
+        ? failInUse(err)
+        : fail(`${describeCall("DescribeImageReferences", err)}; nothing was deleted. ${fixFor(err)}`, err),
+    );
+    result.warnings.push(...inUse);
 
     // 3. Deregister. AWS's DeleteAssociatedSnapshots is asked for only when every snapshot of the
     //    image is one we recorded (it must never delete a snapshot we do not own).
