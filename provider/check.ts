@@ -70,7 +70,8 @@ export function checkInputs(
   for (const flag of Object.keys(FLAG_DEFAULTS)) optionalBoolean(n, flag, "", failures);
   checkLifecycle(n, failures);
 
-  if (failures.list.length > 0 || sources.length !== 1) return { inputs: news as ManagedAmiInputs, failures: failures.list };
+  if (failures.list.length > 0 || sources.length !== 1)
+    return { inputs: news as ManagedAmiInputs, failures: failures.list };
   // Auto-naming: no name (and not adopt) → the old name when it still fits, else a fresh one.
   const inputs = sources[0] !== "adopt" && isAbsent(n.name) ? autoName(olds, n) : n;
   checkReplacement(olds, inputs, sources[0], failures);

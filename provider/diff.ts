@@ -169,14 +169,20 @@ export function lifecycleChanges(o: Props, n: Props): string[] {
   }
   const prevTime = isAbsent(o.deprecationTime) ? undefined : o.deprecationTime;
   const nextTime = isAbsent(n.deprecationTime) ? undefined : n.deprecationTime;
-  if (isUnknown(nextTime) || !sameDeprecationTime(prevTime as string | undefined, nextTime as string | undefined)) {
+  if (
+    isUnknown(nextTime) ||
+    !sameDeprecationTime(prevTime as string | undefined, nextTime as string | undefined)
+  ) {
     changed.push("deprecationTime");
   }
   return changed;
 }
 
 /** An update that changes no lifecycle input keeps the read-back lifecycle outputs of `olds`. */
-export function keepLifecycle<T extends Partial<ManagedAmiOutputs>>(outs: T, olds: Partial<ManagedAmiOutputs>): T {
+export function keepLifecycle<T extends Partial<ManagedAmiOutputs>>(
+  outs: T,
+  olds: Partial<ManagedAmiOutputs>,
+): T {
   const kept: T = { ...outs };
   for (const key of ["deregistrationProtection", "deprecationTime", "disabled"] as const) {
     if (olds[key] !== undefined) (kept as Record<string, unknown>)[key] = olds[key];

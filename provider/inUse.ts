@@ -125,7 +125,12 @@ export class ImageInUseError extends Error {
  * The guard step of a delete: returns the warnings to log, or throws `ImageInUseError` when a blocking
  * reference exists and `mode` is `fail` (before anything is deregistered or deleted).
  */
-export async function guardInUse(ec2: Ec2, imageId: string, mode: WhenInUse, label: string): Promise<string[]> {
+export async function guardInUse(
+  ec2: Ec2,
+  imageId: string,
+  mode: WhenInUse,
+  label: string,
+): Promise<string[]> {
   const verdict = await inUseVerdict(ec2, imageId);
   if (verdict.unavailable !== undefined) return [unavailableMessage(label, imageId, verdict.unavailable)];
   const warnings: string[] = [];
@@ -134,6 +139,7 @@ export async function guardInUse(ec2: Ec2, imageId: string, mode: WhenInUse, lab
     if (mode === "fail") throw new ImageInUseError(message, imageId, verdict.blocking);
     warnings.push(message);
   }
-  if (verdict.informational.length > 0) warnings.push(instancesMessage(label, imageId, verdict.informational));
+  if (verdict.informational.length > 0)
+    warnings.push(instancesMessage(label, imageId, verdict.informational));
   return warnings;
 }

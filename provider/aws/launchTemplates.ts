@@ -25,7 +25,11 @@ export function launchTemplateIdFromArn(arn: string | undefined): string | undef
  * The `$Default` / `$Latest` versions of `launchTemplateId` whose ImageId is `imageId` (one entry per
  * version, naming which alias it is). A template deleted meanwhile uses nothing: [].
  */
-export async function currentVersionsUsing(ec2: Ec2, launchTemplateId: string, imageId: string): Promise<LaunchTemplateUse[]> {
+export async function currentVersionsUsing(
+  ec2: Ec2,
+  launchTemplateId: string,
+  imageId: string,
+): Promise<LaunchTemplateUse[]> {
   const uses = new Map<number | string, LaunchTemplateUse>();
   for (const alias of ["$Default", "$Latest"]) {
     let versions;

@@ -42,7 +42,12 @@ export function sameDeprecationTime(a: string | undefined, b: string | undefined
  * Moves the image from `current` to `desired`, one call per changed setting. Enabling the image comes
  * first and disabling it last, so the other changes are made while AWS still accepts them.
  */
-export async function applyLifecycle(ec2: Ec2, imageId: string, current: Lifecycle, desired: Lifecycle): Promise<string[]> {
+export async function applyLifecycle(
+  ec2: Ec2,
+  imageId: string,
+  current: Lifecycle,
+  desired: Lifecycle,
+): Promise<string[]> {
   const calls: string[] = [];
   if (current.disabled && !desired.disabled) {
     await ec2.send(new EnableImageCommand({ ImageId: imageId }));
@@ -50,7 +55,9 @@ export async function applyLifecycle(ec2: Ec2, imageId: string, current: Lifecyc
   }
   if (desired.deregistrationProtection !== current.deregistrationProtection) {
     if (desired.deregistrationProtection) {
-      await ec2.send(new EnableImageDeregistrationProtectionCommand({ ImageId: imageId, WithCooldown: false }));
+      await ec2.send(
+        new EnableImageDeregistrationProtectionCommand({ ImageId: imageId, WithCooldown: false }),
+      );
       calls.push("EnableImageDeregistrationProtection");
     } else {
       await ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
@@ -59,7 +66,12 @@ export async function applyLifecycle(ec2: Ec2, imageId: string, current: Lifecyc
   }
   if (!sameDeprecationTime(current.deprecationTime, desired.deprecationTime)) {
     if (desired.deprecationTime !== undefined) {
-      await ec2.send(new EnableImageDeprecationCommand({ ImageId: imageId, DeprecateAt: new Date(desired.deprecationTime) }));
+      await ec2.send(
+        new EnableImageDeprecationCommand({
+          ImageId: imageId,
+          DeprecateAt: new Date(desired.deprecationTime),
+        }),
+      );
       calls.push("EnableImageDeprecation");
     } else {
       await ec2.send(new DisableImageDeprecationCommand({ ImageId: imageId }));
@@ -74,7 +86,11 @@ export async function applyLifecycle(ec2: Ec2, imageId: string, current: Lifecyc
 }
 
 /** The lifecycle the inputs declare: absent booleans are false, an absent time is "not deprecated". */
-export function desiredLifecycle(inputs: { deregistrationProtection?: boolean; deprecationTime?: string; disabled?: boolean }): Lifecycle {
+export function desiredLifecycle(inputs: {
+  deregistrationProtection?: boolean;
+  deprecationTime?: string;
+  disabled?: boolean;
+}): Lifecycle {
   return {
     deregistrationProtection: inputs.deregistrationProtection === true,
     deprecationTime: inputs.deprecationTime || undefined,
@@ -86,7 +102,12 @@ export function desiredLifecycle(inputs: { deregistrationProtection?: boolean; d
  * Brings the image to the declared lifecycle and returns it as AWS reports it afterwards (read again
  * only when a call was made). `image`: a DescribeImages answer already at hand, else it is read.
  */
-export async function syncLifecycle(ec2: Ec2, imageId: string, desired: Lifecycle, image?: Image): Promise<Lifecycle> {
+export async function syncLifecycle(
+  ec2: Ec2,
+  imageId: string,
+  desired: Lifecycle,
+  image?: Image,
+): Promise<Lifecycle> {
   const current = image ?? (await describeImage(ec2, imageId));
   if (!current) throw new Error(`image ${imageId} was not found while setting its lifecycle`);
   const calls = await applyLifecycle(ec2, imageId, readLifecycle(current), desired);
@@ -96,13 +117,20 @@ export async function syncLifecycle(ec2: Ec2, imageId: string, desired: Lifecycl
 }
 
 /** `outs` with the lifecycle its inputs declare applied to the image and read back into it. */
-export async function withLifecycle<T extends { imageId: string; deregistrationProtection?: boolean; deprecationTime?: string; disabled?: boolean }>(
-  ec2: Ec2,
-  outs: T,
-  image?: Image,
-): Promise<T> {
+export async function withLifecycle<
+  T extends {
+    imageId: string;
+    deregistrationProtection?: boolean;
+    deprecationTime?: string;
+    disabled?: boolean;
+  },
+>(ec2: Ec2, outs: T, image?: Image): Promise<T> {
   const actual = await syncLifecycle(ec2, outs.imageId, desiredLifecycle(outs), image);
-  const merged: T = { ...outs, deregistrationProtection: actual.deregistrationProtection, disabled: actual.disabled };
+  const merged: T = {
+    ...outs,
+    deregistrationProtection: actual.deregistrationProtection,
+    disabled: actual.disabled,
+  };
   if (actual.deprecationTime !== undefined) merged.deprecationTime = actual.deprecationTime;
   else delete merged.deprecationTime;
   return merged;

@@ -6,7 +6,12 @@ import { Failures, show, typeName } from "./failures";
 import { optionalBoolean } from "./fields";
 import { isAbsent, isUnknown } from "./unknown";
 
-export const LIFECYCLE_KEYS = ["whenInUse", "deregistrationProtection", "deprecationTime", "disabled"] as const;
+export const LIFECYCLE_KEYS = [
+  "whenInUse",
+  "deregistrationProtection",
+  "deprecationTime",
+  "disabled",
+] as const;
 export type LifecycleKey = (typeof LIFECYCLE_KEYS)[number];
 
 /** Defaults: what an absent input means. `deprecationTime` absent: not deprecated. */
