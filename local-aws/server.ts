@@ -238,6 +238,13 @@ async function serveEc2(
   };
   try {
     const result = handler(ctx);
+    if (fault?.loseAnswer) {
+      entry.status = 0;
+      entry.code = "AnswerLost";
+      req.socket.destroy();
+      res.destroy();
+      return;
+    }
     return send(res, entry, {
       status: 200,
       headers: { "content-type": "text/xml;charset=UTF-8" },

@@ -2,6 +2,7 @@
  * `ManagedAmi`: a dynamic resource that owns an AMI and the storage behind it. Destroy (or a
  * replacement) deregisters the image and deletes exactly its own EBS snapshots or S3 bundle.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ManagedAmiProvider } from "./provider";
 import type {
@@ -103,6 +104,10 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
   declare public readonly creationDate: pulumi.Output<string | undefined>;
   /** `x86_64`, `arm64`, … */
   declare public readonly architecture: pulumi.Output<string | undefined>;
+  /** Snapshots in the image's mappings another account owns: never recorded, tagged or deleted. */
+  declare public readonly unownedSnapshotIds: pulumi.Output<string[] | undefined>;
+  /** This create's token (tag `managed-ami:create-token` on the image). */
+  declare public readonly createToken: pulumi.Output<string | undefined>;
   /** The AMI name (for `adopt`, the image's own name). */
   declare public readonly name: pulumi.Output<string>;
   declare public readonly description: pulumi.Output<string | undefined>;
@@ -136,6 +141,8 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
         deleteBundle: undefined,
         disableDeregistrationProtection: undefined,
         ...args,
+        // Stable per stack and resource: a re-run after an interrupted `up` claims that run's image.
+        __claimKey: claimKey(name, opts),
         imageId: undefined,
         ownerId: undefined,
         state: undefined,
@@ -144,10 +151,30 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
         bundle: undefined,
         creationDate: undefined,
         architecture: undefined,
+        unownedSnapshotIds: undefined,
+        createToken: undefined,
       },
       opts,
       "managed-ami",
       "ManagedAmi",
     );
   }
+}
+
+/** A digest of project, stack, parent and name (16 hex): the same resource gets the same key. */
+function claimKey(name: string, opts?: pulumi.CustomResourceOptions): pulumi.Output<string> {
+  // The parent's URN as a plain value: an Output of a component's URN would make this resource depend on
+  // the component, i.e. wait for all of its children, so two ManagedAmi under one component would deadlock.
+  const parentUrn = opts?.parent ? opts.parent.urn : undefined;
+  const parent = parentUrn
+    ? new Promise<string>((resolve) => parentUrn.apply((u) => (resolve(u), u)))
+    : Promise.resolve("");
+  return pulumi.output(
+    parent.then((p) =>
+      createHash("sha256")
+        .update(JSON.stringify(["managed-ami/claim/v1", pulumi.getProject(), pulumi.getStack(), p, name]))
+        .digest("hex")
+        .slice(0, 16),
+    ),
+  );
 }

@@ -109,6 +109,10 @@ export interface ManagedAmiOutputs extends ManagedAmiInputs {
   bundle?: OwnedBundle;
   creationDate?: string;
   architecture?: string;
+  /** This create's token (tag `managed-ami:create-token` on the image; CopyImage ClientToken salt). */
+  createToken?: string;
+  /** Snapshots in the image's mappings that the caller's account does not own: never recorded, tagged or deleted. */
+  unownedSnapshotIds?: string[];
 }
 
 /** The outputs read from AWS (not inputs): what a program must not pass and an update must keep. */
@@ -121,6 +125,8 @@ export const COMPUTED_OUTPUT_KEYS = [
   "bundle",
   "creationDate",
   "architecture",
+  "createToken",
+  "unownedSnapshotIds",
 ] as const;
 
 /** The five mutually exclusive sources, in the order they are documented. */

@@ -368,8 +368,11 @@ describe("managed-ami audit through throttling (local endpoint buckets on)", () 
       }).state = "completed";
     }
     ctx.aws.log.length = 0;
-    // Client-side pacing off, so the endpoint's buckets do the throttling and the retries are exercised.
-    const r = await runCli(["audit", "--json"], cliEnv(ctx.aws, { MANAGED_AMI_EC2_RATE_LIMITS: "off" }));
+    // Lookups not shared and client-side pacing off, so the endpoint's buckets throttle and the retries are exercised.
+    const r = await runCli(
+      ["audit", "--json"],
+      cliEnv(ctx.aws, { MANAGED_AMI_BATCH_WINDOW_MS: "0", MANAGED_AMI_EC2_RATE_LIMITS: "off" }),
+    );
     assert.equal(r.code, 1, r.stderr);
     assert.deepEqual(
       JSON.parse(r.stdout).orphanedSnapshots.map((s: { snapshotId: string }) => s.snapshotId),
