@@ -28,7 +28,11 @@ const REGIONS = [
 ].slice(0, Number(process.env.AUDIT_ORG_REGIONS ?? 4));
 const SNAPSHOTS = Number(process.env.AUDIT_ORG_SNAPSHOTS ?? 2000);
 const IMAGES = Number(process.env.AUDIT_ORG_IMAGES ?? 400);
-const TIME_SCALE = 0.01;
+/**
+ * Real time: AssumeRole sessions expire on the endpoint's clock, and the CLI refreshes them by its own
+ * clock (as against AWS), so a scaled endpoint clock would expire sessions the CLI still thinks fresh.
+ */
+const TIME_SCALE = 1;
 const hex = (n: number, width = 17): string => n.toString(16).padStart(width, "0");
 
 /** Per account-region: IMAGES images with 2 snapshots each, 10% orphans, the rest manual snapshots. */
@@ -90,7 +94,7 @@ function seed(aws: LocalAws, accounts: string[]): number {
       }
       for (let i = 0; i < SNAPSHOTS / 10; i++, made++, orphans++)
         snapshot(owner, region, `Created by CreateImage(i-${hex(i)}) for ami-${hex(0xfff0000000 + n)}`);
-      while (made < SNAPSHOTS) (snapshot(owner, region, "nightly backup"), made++);
+      for (; made < SNAPSHOTS; made++) snapshot(owner, region, "nightly backup");
     }
   }
   return orphans;

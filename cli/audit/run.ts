@@ -55,6 +55,7 @@ import {
   Excluded,
   Limiter,
   ListedSnapshot,
+  ScanCallError,
   ScanResult,
   emptyExcluded,
   forEachLimited,
@@ -624,6 +625,16 @@ async function chooseRegions(ec2: EC2Client, plan: Plan, home: string, io: Audit
 /** One message for an exit-2 failure: what went wrong and what to do. */
 export function explainError(err: unknown): string {
   if (err instanceof UsageError || err instanceof AuditError) return err.message;
+  if (err instanceof ScanCallError) {
+    const inner = err.cause;
+    const code = errorCode(inner) || "Error";
+    if (isAccessDenied(inner)) {
+      return `access denied on ${err.permission} (${err.where}): ${code}: ${errorMessage(inner)}. Grant ${err.permission} to the identity running the audit, or check that its credentials are valid and not expired.`;
+    }
+    if (isNoSuchBucket(inner))
+      return `--bucket: ${err.where} does not exist (${code}: ${errorMessage(inner)}). Check the bucket name.`;
+    return `${err.permission} (${err.where}): ${explainError(inner)}`;
+  }
   const code = errorCode(err) || "Error";
   const text = errorMessage(err);
   if (isAccessDenied(err)) {

@@ -198,7 +198,12 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   // Which region each bucket lives in: its manifests can only be registered there.
   const bucketRegions = new Map<string, string>();
   for (const bucket of buckets)
-    bucketRegions.set(bucket, await bucketRegion(opts.clients.s3(homeRegion), bucket));
+    bucketRegions.set(
+      bucket,
+      await step("s3:GetBucketLocation", `bucket ${bucket}`, () =>
+        bucketRegion(opts.clients.s3(homeRegion), bucket),
+      ),
+    );
   const manifestRegions = new Set(bucketRegions.values());
   const imageRegions = [...new Set([...opts.regions, ...manifestRegions])];
   const snapshotRegions = new Set(opts.regions);
@@ -229,13 +234,15 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
               if (c) idle.push(c);
             }
           : undefined;
-      const images = await scanImages(
-        ec2,
-        (n) => {
-          result.imagesScanned += n;
-          progress("images", { region });
-        },
-        collect,
+      const images = await step("ec2:DescribeImages", region, () =>
+        scanImages(
+          ec2,
+          (n) => {
+            result.imagesScanned += n;
+            progress("images", { region });
+          },
+          collect,
+        ),
       );
       if (idle.length) {
         try {
@@ -265,8 +272,10 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
           result.recycleBin.snapshots.push(...(await recycleBinSnapshots(ec2, region, accountId, result)));
         }
         const before = result.orphanedSnapshots.length;
-        await scanSnapshots(ec2, region, accountId, images, opts, scanStartedAt, result, () =>
-          progress("snapshots", { region }),
+        await step("ec2:DescribeSnapshots", region, () =>
+          scanSnapshots(ec2, region, accountId, images, opts, scanStartedAt, result, () =>
+            progress("snapshots", { region }),
+          ),
         );
         await annotate(ec2, region, result.orphanedSnapshots.slice(before), result);
       }
@@ -278,19 +287,21 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   for (const bucket of buckets) {
     const region = bucketRegions.get(bucket) as string;
     progress("bundles", { bucket });
-    const found = await findOrphanedBundles(
-      opts.clients.s3(region),
-      bucket,
-      region,
-      manifestLocationsByRegion.get(region) ?? new Set(),
-      {
-        now: scanStartedAt,
-        olderThanMs: opts.olderThanMs,
-        onManifest: () => {
-          result.manifestsScanned++;
-          if (result.manifestsScanned % 100 === 0) progress("bundles", { bucket });
+    const found = await step("s3:ListBucket and s3:GetObject", `bucket ${bucket}`, () =>
+      findOrphanedBundles(
+        opts.clients.s3(region),
+        bucket,
+        region,
+        manifestLocationsByRegion.get(region) ?? new Set(),
+        {
+          now: scanStartedAt,
+          olderThanMs: opts.olderThanMs,
+          onManifest: () => {
+            result.manifestsScanned++;
+            if (result.manifestsScanned % 100 === 0) progress("bundles", { bucket });
+          },
         },
-      },
+      ),
     );
     result.orphanedBundles.push(...found.orphans);
     result.unreadableManifests.push(...found.unreadable.map((k) => `${bucket}/${k}`));
@@ -529,5 +540,27 @@ async function annotate(
     }
   } catch (err) {
     cannotCheck(result, region, "DescribeSnapshotTierStatus", err, "the early-deletion note is not shown");
+  }
+}
+
+/** A scan call that failed: which permission, where, and AWS's error (the CLI names all three). */
+export class ScanCallError extends Error {
+  constructor(
+    readonly permission: string,
+    readonly where: string,
+    readonly cause: unknown,
+  ) {
+    super(`${permission} (${where}) failed: ${errorCode(cause) || "error"}: ${errorMessage(cause)}`);
+    this.name = "ScanCallError";
+  }
+}
+
+/** Runs one scan step; a failure is rethrown as a ScanCallError naming the permission and where. */
+async function step<T>(permission: string, where: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ScanCallError) throw err;
+    throw new ScanCallError(permission, where, err);
   }
 }

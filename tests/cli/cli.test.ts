@@ -244,7 +244,7 @@ describe("managed-ami audit (built CLI as a child process)", () => {
       assert.match(r.stderr, /no AWS region: pass --region/);
     });
 
-    it("access denied on DescribeSnapshots names the permissions needed", async () => {
+    it("access denied on DescribeSnapshots names that call's permission and the region, not every mode's", async () => {
       ctx.aws.faults.inject({
         action: "DescribeSnapshots",
         code: "UnauthorizedOperation",
@@ -253,13 +253,17 @@ describe("managed-ami audit (built CLI as a child process)", () => {
       });
       const r = await cli([]);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /access denied \(UnauthorizedOperation.*ec2:DescribeSnapshots/);
+      assert.match(
+        r.stderr,
+        /access denied on ec2:DescribeSnapshots \(us-east-1\): UnauthorizedOperation.*Grant ec2:DescribeSnapshots to the identity/,
+      );
+      assert.ok(!/s3:GetObject|ec2:DeleteSnapshot/.test(r.stderr), r.stderr);
     });
 
     it("a bucket that does not exist", async () => {
       const r = await cli(["--bucket", "no-such-bucket-here"]);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /a --bucket does not exist \(NoSuchBucket/);
+      assert.match(r.stderr, /--bucket: bucket no-such-bucket-here does not exist \(NoSuchBucket/);
     });
   });
 

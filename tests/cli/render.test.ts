@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildReport, computeTotals, formatBytes, renderHuman } from "../../cli/audit/render";
+import { buildReport, computeTotals, formatBytes, renderCsv, renderHuman } from "../../cli/audit/render";
 import { DEFAULT_PRICES, PRICE_TABLE_DATE, pricesFor } from "../../cli/audit/pricing";
 import type { ListedSnapshot } from "../../cli/audit/scan";
 import type { OrphanedBundle } from "../../cli/audit/bundles";
@@ -140,5 +140,86 @@ describe("progress bar", () => {
     bar.update(p);
     assert.equal(s.chunks.length, 2);
     assert.ok(progressLine(p).length < 120);
+  });
+});
+
+describe("audit report v2 fields", () => {
+  const base: ListedSnapshot = {
+    snapshotId: "snap-1",
+    region: "us-east-1",
+    accountId: "111111111111",
+    sizeGiB: 100,
+    ageDays: 3,
+    reason: "create-image-ami-gone",
+    imageId: "ami-0aaaaaaaaaaaaaaaa",
+    storageTier: "standard",
+  };
+
+  it("prices on AWS's full snapshot size when reported, and says so", () => {
+    const r = buildReport({
+      snapshots: [
+        { ...base, fullSnapshotSizeBytes: 10 * 1024 ** 3 },
+        { ...base, snapshotId: "snap-2" },
+      ],
+      bundles: [],
+    });
+    assert.equal(r.orphanedSnapshots[0].costBasis, "full-snapshot-size");
+    assert.equal(r.orphanedSnapshots[0].estimatedMonthlyUsd, 0.5);
+    assert.equal(r.orphanedSnapshots[1].costBasis, "volume-size");
+    assert.equal(r.orphanedSnapshots[1].estimatedMonthlyUsd, 5);
+    assert.deepEqual(r.totals.costBasis, { fullSnapshotSize: 1, volumeSize: 1 });
+  });
+
+  it("notes the early-deletion charge of an archive-tier snapshot archived less than 90 days ago", () => {
+    const now = new Date("2026-06-30T00:00:00Z");
+    const archived = {
+      ...base,
+      storageTier: "archive",
+      archivedAt: new Date(now.getTime() - 30 * 86_400_000),
+    };
+    const e = buildReport({ snapshots: [archived], bundles: [], now }).orphanedSnapshots[0];
+    assert.equal(e.estimatedMonthlyUsd, 1.25);
+    assert.deepEqual(e.earlyDeletion, {
+      archivedOn: archived.archivedAt.toISOString(),
+      daysRemaining: 60,
+      chargeUsd: 2.5,
+    });
+    const old = { ...archived, archivedAt: new Date(now.getTime() - 100 * 86_400_000) };
+    assert.equal(
+      buildReport({ snapshots: [old], bundles: [], now }).orphanedSnapshots[0].earlyDeletion,
+      undefined,
+    );
+  });
+
+  it("totals by account", () => {
+    const r = buildReport({
+      snapshots: [base, { ...base, snapshotId: "snap-2", accountId: "222222222222", sizeGiB: 10 }],
+      bundles: [],
+    });
+    assert.deepEqual(r.totals.byAccount, [
+      {
+        accountId: "111111111111",
+        orphanedSnapshots: 1,
+        snapshotGiB: 100,
+        orphanedBundles: 0,
+        bundleBytes: 0,
+        estimatedMonthlyUsd: 5,
+      },
+      {
+        accountId: "222222222222",
+        orphanedSnapshots: 1,
+        snapshotGiB: 10,
+        orphanedBundles: 0,
+        bundleBytes: 0,
+        estimatedMonthlyUsd: 0.5,
+      },
+    ]);
+  });
+
+  it("CSV quotes cells with commas and quotes", () => {
+    const csv = renderCsv(
+      buildReport({ snapshots: [], bundles: [{ ...bundle, manifestKey: 'a,"b".manifest.xml' }] }),
+    );
+    assert.match(csv, /,"s3:\/\/b\/a,""b"".manifest.xml",/);
   });
 });
