@@ -120,7 +120,7 @@ export class ManagedAmiFamily extends pulumi.ComponentResource<FamilyPlan> {
     const { region, window } = await planFamily(name, settings);
     const members = new Map<string, ManagedAmi>();
     const declare = (imageId: string, disabled: boolean) => {
-      const memberArgs: ManagedAmiArgs & { disabled: boolean; whenInUse?: "fail" | "warn" } = {
+      const memberArgs: ManagedAmiArgs = {
         adopt: { imageId },
         region,
         disabled,
