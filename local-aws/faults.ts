@@ -5,7 +5,8 @@
 export interface FaultSpec {
   /** Action name ("DeleteSnapshot", S3 "DeleteObjects", …) or "*" for any. */
   action: string;
-  service?: "ec2" | "s3";
+  /** Unset = EC2 and S3; STS calls take only faults that name `service: "sts"`. */
+  service?: "ec2" | "s3" | "sts";
   region?: string;
   code?: string;
   status?: number;
@@ -45,11 +46,11 @@ export class Faults {
   }
 
   /** The fault that applies to this call, consuming one use of it. */
-  take(service: "ec2" | "s3", action: string, region: string): FaultSpec | undefined {
+  take(service: "ec2" | "s3" | "sts", action: string, region: string): FaultSpec | undefined {
     const f = this.active.find(
       (x) =>
         (x.action === "*" || x.action === action) &&
-        (x.service === undefined || x.service === service) &&
+        (x.service === service || (x.service === undefined && service !== "sts")) &&
         (x.region === undefined || x.region === region) &&
         x.remaining > 0,
     );

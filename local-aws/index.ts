@@ -7,18 +7,31 @@ import {
   type Ec2Timing,
   type ImageRecord,
   type InstanceRecord,
+  type RecycleBinRules,
   type SnapshotRecord,
   type VolumeRecord,
 } from "./ec2/state";
 import { Faults } from "./faults";
 import { S3Store } from "./s3";
 import { createHandler, type RequestLogEntry } from "./server";
+import { StsStore } from "./sts";
 import { Throttle, type BucketSize } from "./throttle";
 
 export type { FaultSpec } from "./faults";
 export type { RequestLogEntry } from "./server";
 export type { BucketSize } from "./throttle";
-export type { ImageRecord, SnapshotRecord, VolumeRecord, InstanceRecord } from "./ec2/state";
+export type {
+  ImageRecord,
+  SnapshotRecord,
+  VolumeRecord,
+  InstanceRecord,
+  LaunchTemplateRecord,
+  Ec2Settings,
+  ImageReferenceType,
+  RecycleBinRule,
+  RecycleBinRules,
+  FastLaunchRecord,
+} from "./ec2/state";
 export { AMAZON_ACCOUNT } from "./ec2/state";
 
 /** Options of `startLocalAws`; every delay is simulated milliseconds, scaled by `timeScale`. */
@@ -43,6 +56,44 @@ export interface LocalAwsOptions {
   accounts?: Record<string, string>;
   /** Seed one public Amazon-owned base image per region (for RunInstances); default true. */
   seedBaseImages?: boolean;
+  /**
+   * DescribeImageReferences: "supported" (default); "unsupported" answers InvalidAction like an endpoint
+   * that does not know the action; "denied" answers UnauthorizedOperation (403). Changeable at runtime
+   * on `aws.state.ec2.settings.imageReferences`.
+   */
+  imageReferences?: "supported" | "unsupported" | "denied";
+  /**
+   * "aws-documented" (default): protected DeregisterImage → OperationNotPermitted, locked DeleteSnapshot →
+   * SnapshotLocked. "alternate": UnauthorizedOperation (403) and InvalidParameterValue with neutral messages,
+   * to prove a client decides by state. Runtime: `aws.state.ec2.settings.errorCodes`.
+   */
+  errorCodes?: "aws-documented" | "alternate";
+  /**
+   * Recycle Bin retention rules: `{ snapshots?: rule | rule[], images?: rule | rule[] }`, rule =
+   * `{ retentionDays, tags?, accountId?, region? }`. Default none. Runtime: `aws.state.ec2.settings.recycleBin`.
+   */
+  recycleBin?: RecycleBinRules;
+  /** Fast launch `enabling` → `enabled` (snapshots made) and `disabling` → gone (snapshots deleted); default 5000. */
+  fastLaunchTransitionMs?: number;
+  /** Serve STS (GetCallerIdentity, AssumeRole); default true. false = an EC2/S3-only endpoint. */
+  sts?: boolean;
+  /** Role ARNs whose AssumeRole answers AccessDenied; default none. */
+  deniedRoleArns?: string[];
+}
+
+/** Validate the recycleBin option: retention 1–365 days, as rbin CreateRule allows. */
+function checkRecycleBin(rules: RecycleBinRules): RecycleBinRules {
+  for (const kind of ["snapshots", "images"] as const) {
+    const r = rules[kind];
+    for (const rule of r === undefined ? [] : Array.isArray(r) ? r : [r]) {
+      if (!Number.isInteger(rule.retentionDays) || rule.retentionDays < 1 || rule.retentionDays > 365) {
+        throw new Error(
+          `local-aws: recycleBin.${kind}.retentionDays must be a whole number of days from 1 to 365 (got ${rule.retentionDays}).`,
+        );
+      }
+    }
+  }
+  return rules;
 }
 
 /** Direct read/seed access to the simulated account state. */
@@ -84,7 +135,7 @@ export class LocalAwsState {
 }
 
 export interface LocalAws {
-  /** "http://127.0.0.1:PORT": EC2 and S3, routed by the SigV4 credential scope's service. */
+  /** "http://127.0.0.1:PORT": EC2, S3 and STS, routed by the SigV4 credential scope's service. */
   endpoint: string;
   port: number;
   state: LocalAwsState;
@@ -114,12 +165,19 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       deregisteredVisibleForMs: opts.deregisteredVisibleForMs ?? 60000,
       snapshotInUseAfterDeregisterMs: opts.snapshotInUseAfterDeregisterMs ?? 0,
       protectionCooldownMs: opts.protectionCooldownMs ?? 24 * 3600 * 1000,
+      fastLaunchTransitionMs: opts.fastLaunchTransitionMs ?? 5000,
     },
     opts.seedBaseImages ?? true,
+    {
+      imageReferences: opts.imageReferences ?? "supported",
+      errorCodes: opts.errorCodes ?? "aws-documented",
+      recycleBin: checkRecycleBin(opts.recycleBin ?? {}),
+    },
   );
   const s3Store = new S3Store();
   const state = new LocalAwsState(ec2, s3Store, { ...(opts.accounts ?? {}) });
   const faults = new Faults();
+  const sts = new StsStore(clock, opts.deniedRoleArns ?? []);
   const log: RequestLogEntry[] = [];
   const throttle = opts.throttling
     ? new Throttle(clock, typeof opts.throttling === "object" ? opts.throttling : {})
@@ -134,6 +192,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       s3: s3Store,
       accountIdFor: (k) => state.accountIdFor(k),
       supportsDeleteAssociatedSnapshots: opts.supportsDeleteAssociatedSnapshots ?? true,
+      sts: (opts.sts ?? true) ? sts : undefined,
     }),
   );
   server.keepAliveTimeout = 5000;
@@ -157,6 +216,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       log.length = 0;
       faults.clear();
       throttle?.reset();
+      sts.reset();
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {

@@ -10,11 +10,12 @@ import { Ec2Error, defaultStatus, renderEc2Error, renderS3Error } from "./protoc
 import { QueryParams } from "./protocol/query";
 import { actionResponse } from "./protocol/xml";
 import { handleS3, parseBundleManifest, s3ActionName, type S3Store } from "./s3";
+import { handleSts, renderStsError, type StsStore } from "./sts";
 import type { Throttle } from "./throttle";
 
 /** One served request, as tests see it in `aws.log`. */
 export interface RequestLogEntry {
-  service: "ec2" | "s3" | "unknown";
+  service: "ec2" | "s3" | "sts" | "unknown";
   action: string;
   params: Record<string, string>;
   region: string;
@@ -36,6 +37,8 @@ export interface ServerDeps {
   log: RequestLogEntry[];
   accountIdFor(accessKeyId: string): string;
   supportsDeleteAssociatedSnapshots: boolean;
+  /** STS sessions; undefined = an endpoint without STS (requests answer InvalidAction). */
+  sts?: StsStore;
 }
 
 interface Reply {
@@ -94,10 +97,55 @@ async function serve(
       ),
     );
   }
-  entry.accountId = deps.accountIdFor(caller.accessKeyId);
+  const session = deps.sts?.session(caller.accessKeyId);
+  entry.accountId = session ? session.accountId : deps.accountIdFor(caller.accessKeyId);
+  if (session) {
+    const token = req.headers["x-amz-security-token"] ?? url.searchParams.get("X-Amz-Security-Token");
+    const expired = deps.sts?.expired(caller.accessKeyId) ?? false;
+    if (expired || token !== session.sessionToken) {
+      return send(res, entry, credentialError(caller.service, expired, requestId));
+    }
+  }
+  if (caller.service === "sts" && deps.sts) {
+    entry.service = "sts";
+    const params = QueryParams.parse(body.toString("utf8"), url.searchParams).raw;
+    entry.action = params.Action ?? "";
+    entry.params = Object.fromEntries(
+      Object.entries(params).filter(([k]) => k !== "Action" && k !== "Version"),
+    );
+    const fault = deps.faults.take("sts", entry.action, entry.region);
+    if (fault && (await applyFault(req, res, entry, fault))) return;
+    if (fault?.code) {
+      const status = fault.status ?? defaultStatus(fault.code);
+      const message = fault.message ?? `Injected ${fault.code}`;
+      const body = renderStsError(fault.code, message, requestId);
+      return send(res, entry, { status, headers: { "content-type": "text/xml" }, body, code: fault.code });
+    }
+    const out = handleSts(
+      deps.sts,
+      params,
+      { accessKeyId: caller.accessKeyId, accountId: entry.accountId },
+      requestId,
+    );
+    return send(res, entry, {
+      status: out.status,
+      headers: { "content-type": "text/xml" },
+      body: out.body,
+      code: out.code,
+    });
+  }
   if (caller.service === "ec2") return serveEc2(deps, req, res, body, url, entry);
   if (caller.service === "s3") return serveS3(deps, req, res, body, url, entry);
   entry.service = "unknown";
+  if (caller.service === "sts") {
+    // Like an EC2/S3-only endpoint: STS answers as an unknown action.
+    return send(res, entry, {
+      status: 400,
+      headers: { "content-type": "text/xml" },
+      body: renderStsError("InvalidAction", "local-aws was started without STS.", requestId),
+      code: "InvalidAction",
+    });
+  }
   return send(
     res,
     entry,
@@ -254,6 +302,28 @@ function manifestReader(s3: S3Store, accountId: string): ManifestReader {
       }
     },
   };
+}
+
+/** Expired or mismatched temporary credentials, in each service's own words. */
+function credentialError(service: string, expired: boolean, requestId: string): Reply {
+  if (service === "ec2") {
+    return expired
+      ? ec2Error(new Ec2Error("RequestExpired", "Request has expired.", 400), requestId)
+      : ec2Error(
+          new Ec2Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401),
+          requestId,
+        );
+  }
+  const code = expired ? "ExpiredToken" : service === "s3" ? "InvalidToken" : "InvalidClientTokenId";
+  const message = expired
+    ? service === "s3"
+      ? "The provided token has expired."
+      : "The security token included in the request is expired"
+    : "The security token included in the request is invalid.";
+  const status = expired ? 400 : 403;
+  const body =
+    service === "s3" ? renderS3Error(code, message, requestId) : renderStsError(code, message, requestId);
+  return { status, headers: { "content-type": "text/xml" }, body, code };
 }
 
 function ec2Error(err: Ec2Error, requestId: string): Reply {

@@ -12,6 +12,8 @@ export const AWS_BUCKETS: Record<string, BucketSize> = {
   DeleteSnapshot: { burst: 100, perSecond: 5 },
   DescribeImages: { burst: 100, perSecond: 20 },
   CopyImage: { burst: 100, perSecond: 1 },
+  EnableFastLaunch: { burst: 5, perSecond: 2 },
+  DisableFastLaunch: { burst: 5, perSecond: 2 },
 };
 export const DESCRIBE_DEFAULT: BucketSize = { burst: 100, perSecond: 20 };
 export const MUTATING_DEFAULT: BucketSize = { burst: 50, perSecond: 5 };

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Ec2Error } from "../protocol/errors";
 
 /** A new 17-hex-digit id with the given prefix, e.g. `ami-0123456789abcdef0`. */
-export function newId(prefix: "ami" | "snap" | "i" | "vol" | "r"): string {
+export function newId(prefix: "ami" | "snap" | "i" | "vol" | "r" | "lt"): string {
   return `${prefix}-${randomBytes(9).toString("hex").slice(0, 17)}`;
 }
 
@@ -14,6 +14,7 @@ const MALFORMED: Record<string, { code: string; noun: string }> = {
   snap: { code: "InvalidSnapshotID.Malformed", noun: "snapshot" },
   i: { code: "InvalidInstanceID.Malformed", noun: "instance" },
   vol: { code: "InvalidVolumeID.Malformed", noun: "volume" },
+  lt: { code: "InvalidLaunchTemplateId.Malformed", noun: "launch template" },
 };
 
 export function isWellFormed(prefix: string, id: string): boolean {
@@ -21,7 +22,7 @@ export function isWellFormed(prefix: string, id: string): boolean {
 }
 
 /** Throws AWS's `…Malformed` error unless `id` is `prefix-` + 8 or 17 lowercase hex digits. */
-export function checkId(prefix: "ami" | "snap" | "i" | "vol", id: string): string {
+export function checkId(prefix: "ami" | "snap" | "i" | "vol" | "lt", id: string): string {
   if (!isWellFormed(prefix, id)) {
     const m = MALFORMED[prefix];
     throw new Ec2Error(m.code, `Invalid id: "${id}" (expecting "${prefix}-...")`);

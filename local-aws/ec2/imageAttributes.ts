@@ -1,5 +1,5 @@
 import { Ec2Error, invalidValue, missing } from "../protocol/errors";
-import { checkDryRun, type Ec2Handler } from "./context";
+import { checkDryRun, iso, type Ec2Handler } from "./context";
 import { ownImage, visibleImage } from "./images";
 import { renderBlockDevice } from "./render";
 
@@ -10,10 +10,13 @@ export const enableImageDeregistrationProtection: Ec2Handler = (ctx) => {
   const withCooldown = ctx.params.bool("WithCooldown") ?? false;
   checkDryRun(ctx);
   img.protection = { enabled: true, withCooldown };
-  return { return: "true" };
+  return { return: ctx.store.protectionText(img) };
 };
 
-/** With cooldown: protection stays in force for protectionCooldownMs after disabling ("disabled-until …"). */
+/**
+ * With cooldown: protection stays in force for protectionCooldownMs after disabling (the state reads
+ * "disabled after <time>", whole seconds). Return is the new state text, as the AWS CLI examples show.
+ */
 export const disableImageDeregistrationProtection: Ec2Handler = (ctx) => {
   const img = ownImage(ctx, ctx.params.required("ImageId"));
   checkDryRun(ctx);
@@ -22,12 +25,12 @@ export const disableImageDeregistrationProtection: Ec2Handler = (ctx) => {
     img.protection = {
       enabled: false,
       withCooldown: false,
-      disabledUntil: ctx.store.clock.now() + ctx.store.timing.protectionCooldownMs,
+      disabledUntil: Math.ceil((ctx.store.clock.now() + ctx.store.timing.protectionCooldownMs) / 1000) * 1000,
     };
   } else if (p.enabled) {
     img.protection = { enabled: false, withCooldown: false };
   }
-  return { return: "true" };
+  return { return: ctx.store.protectionText(img) };
 };
 
 const ATTRIBUTES = [
@@ -78,6 +81,9 @@ export const describeImageAttribute: Ec2Handler = (ctx) => {
       break;
     case "productCodes":
       out.productCodes = [];
+      break;
+    case "lastLaunchedTime":
+      out.lastLaunchedTime = img.lastLaunchedTime !== undefined ? { value: iso(img.lastLaunchedTime) } : {};
       break;
     default:
       out[attribute] = {};

@@ -353,6 +353,7 @@ const IMAGE_FILTERS: FilterFields<ImageRecord> = {
   "image-type": () => "machine",
   "virtualization-type": (i) => i.virtualizationType,
   "source-instance-id": (i) => i.sourceInstanceId,
+  "source-image-id": (i) => i.sourceImageId,
   "creation-date": (i) => new Date(i.creationDate).toISOString(),
 };
 
@@ -364,12 +365,29 @@ export const describeImages: Ec2Handler = (ctx) => {
   const owners = p.list("Owner");
   const executableBy = p.list("ExecutableBy");
   const filters = readFilters(p);
+  const includeDisabled = p.bool("IncludeDisabled") ?? false;
+  const includeDeprecated = p.bool("IncludeDeprecated") ?? false;
   let images: ImageRecord[];
   if (ids.length) {
+    // An explicit id is answered whatever its state (a disabled one reads State=disabled).
+    for (const id of ids) checkId("ami", id);
+    const unknown = ids.filter((id) => {
+      const img = ctx.store.images.get(id);
+      return !img || img.region !== ctx.region || !ctx.store.canSee(img, ctx.accountId);
+    });
+    if (unknown.length === 1) throw notFoundImage(unknown[0]);
+    if (unknown.length > 1) {
+      throw new Ec2Error("InvalidAMIID.NotFound", `The image ids '[${unknown.join(", ")}]' do not exist`);
+    }
     images = ids.map((id) => visibleImage(ctx, id));
+    images = images.filter((img, i) => images.indexOf(img) === i);
   } else {
     images = [...ctx.store.images.values()].filter(
-      (i) => i.region === ctx.region && ctx.store.canSee(i, ctx.accountId),
+      (i) =>
+        i.region === ctx.region &&
+        ctx.store.canSee(i, ctx.accountId) &&
+        (includeDisabled || i.state !== "disabled") &&
+        (includeDeprecated || i.ownerId === ctx.accountId || !ctx.store.isDeprecated(i)),
     );
   }
   if (owners.length) {
@@ -413,6 +431,9 @@ export const deregisterImage: Ec2Handler = (ctx) => {
   const now = ctx.store.clock.now();
   const prot = img.protection;
   if (prot.enabled || (prot.disabledUntil !== undefined && now < prot.disabledUntil)) {
+    if (ctx.store.settings.errorCodes === "alternate") {
+      throw new Ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation.", 403);
+    }
     const until = prot.enabled ? "" : ` until ${new Date(prot.disabledUntil as number).toISOString()}`;
     throw new Ec2Error(
       "OperationNotPermitted",
@@ -424,6 +445,7 @@ export const deregisterImage: Ec2Handler = (ctx) => {
   checkDryRun(ctx);
   img.state = "deregistered";
   img.deregisteredAt = now;
+  ctx.store.binImage(img);
   if (!deleteAssociated) return { return: true };
   const results: { snapshotId: string; returnCode: string }[] = [];
   for (const b of img.blockDeviceMappings) {
@@ -441,7 +463,7 @@ export const deregisterImage: Ec2Handler = (ctx) => {
     } else if (isLocked(ctx, snap.lock)) {
       results.push({ snapshotId: b.snapshotId, returnCode: "client-error" });
     } else {
-      ctx.store.snapshots.delete(b.snapshotId);
+      ctx.store.removeSnapshot(snap);
       results.push({ snapshotId: b.snapshotId, returnCode: "success" });
     }
   }

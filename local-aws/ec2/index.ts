@@ -14,13 +14,33 @@ import {
   runInstances,
   terminateInstances,
 } from "./instances";
+import { describeFastLaunchImages, disableFastLaunch, enableFastLaunch } from "./fastLaunch";
+import { describeImageReferences } from "./imageReferences";
+import {
+  createLaunchTemplate,
+  createLaunchTemplateVersion,
+  deleteLaunchTemplate,
+  deleteLaunchTemplateVersions,
+  describeLaunchTemplateVersions,
+  describeLaunchTemplates,
+  modifyLaunchTemplate,
+} from "./launchTemplates";
+import { disableImage, disableImageDeprecation, enableImage, enableImageDeprecation } from "./lifecycle";
+import {
+  listImagesInRecycleBin,
+  listSnapshotsInRecycleBin,
+  restoreImageFromRecycleBin,
+  restoreSnapshotFromRecycleBin,
+} from "./recycleBin";
 import { describeRegions } from "./regions";
 import {
   createSnapshot,
   deleteSnapshot,
   describeLockedSnapshots,
   describeSnapshots,
+  describeSnapshotTierStatus,
   lockSnapshot,
+  modifySnapshotTier,
   unlockSnapshot,
 } from "./snapshots";
 import { createTags, deleteTags } from "./tags";
@@ -51,4 +71,25 @@ export const EC2_ACTIONS: Record<string, Ec2Handler> = {
   CreateTags: createTags,
   DeleteTags: deleteTags,
   DescribeRegions: describeRegions,
+  DisableImage: disableImage,
+  EnableImage: enableImage,
+  EnableImageDeprecation: enableImageDeprecation,
+  DisableImageDeprecation: disableImageDeprecation,
+  CreateLaunchTemplate: createLaunchTemplate,
+  CreateLaunchTemplateVersion: createLaunchTemplateVersion,
+  ModifyLaunchTemplate: modifyLaunchTemplate,
+  DescribeLaunchTemplates: describeLaunchTemplates,
+  DescribeLaunchTemplateVersions: describeLaunchTemplateVersions,
+  DeleteLaunchTemplate: deleteLaunchTemplate,
+  DeleteLaunchTemplateVersions: deleteLaunchTemplateVersions,
+  DescribeImageReferences: describeImageReferences,
+  EnableFastLaunch: enableFastLaunch,
+  DisableFastLaunch: disableFastLaunch,
+  DescribeFastLaunchImages: describeFastLaunchImages,
+  ListSnapshotsInRecycleBin: listSnapshotsInRecycleBin,
+  ListImagesInRecycleBin: listImagesInRecycleBin,
+  RestoreSnapshotFromRecycleBin: restoreSnapshotFromRecycleBin,
+  RestoreImageFromRecycleBin: restoreImageFromRecycleBin,
+  ModifySnapshotTier: modifySnapshotTier,
+  DescribeSnapshotTierStatus: describeSnapshotTierStatus,
 };

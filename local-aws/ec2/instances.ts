@@ -34,6 +34,7 @@ export const runInstances: Ec2Handler = (ctx) => {
   const tags = tagSpecs(ctx, ["instance", "volume"]);
   checkDryRun(ctx);
   const now = ctx.store.clock.now();
+  image.lastLaunchedTime = now;
   const reservationId = newId("r");
   const created: InstanceRecord[] = [];
   for (let n = 0; n < max; n++) {

@@ -57,6 +57,8 @@ export function renderImage(img: ImageRecord, store: Ec2Store): XmlValue {
     sourceImageId: img.sourceImageId,
     sourceImageRegion: img.sourceImageRegion,
     deregistrationProtection: store.protectionText(img),
+    deprecationTime: img.deprecationTime !== undefined ? iso(img.deprecationTime) : undefined,
+    lastLaunchedTime: img.lastLaunchedTime !== undefined ? iso(img.lastLaunchedTime) : undefined,
     stateReason:
       img.state === "deregistered"
         ? { code: "Client.UserInitiated", message: "Client.UserInitiated" }
@@ -75,7 +77,8 @@ export function renderSnapshot(s: SnapshotRecord): XmlValue {
     volumeSize: s.volumeSize,
     description: s.description,
     encrypted: s.encrypted,
-    storageTier: "standard",
+    storageTier: s.storageTier ?? "standard",
+    fullSnapshotSizeInBytes: s.fullSnapshotSizeInBytes,
     tagSet: tagSet(s.tags),
   };
 }

@@ -1,6 +1,6 @@
 import { Ec2Error, invalidValue, missing } from "../protocol/errors";
 import { readFilters } from "../protocol/query";
-import { checkDryRun, iso, tagSpecs, type Ec2Context, type Ec2Handler } from "./context";
+import { checkDryRun, iso, tagSet, tagSpecs, type Ec2Context, type Ec2Handler } from "./context";
 import { applyFilters, type FilterFields } from "./filters";
 import { checkId } from "./ids";
 import { isLocked } from "./images";
@@ -52,7 +52,7 @@ const SNAPSHOT_FILTERS: FilterFields<SnapshotRecord> = {
   progress: (s) => (s.state === "completed" ? "100%" : "0%"),
   "volume-size": (s) => String(s.volumeSize),
   "start-time": (s) => iso(s.startTime),
-  "storage-tier": () => "standard",
+  "storage-tier": (s) => s.storageTier ?? "standard",
 };
 
 export const describeSnapshots: Ec2Handler = (ctx) => {
@@ -87,13 +87,16 @@ export const deleteSnapshot: Ec2Handler = (ctx) => {
     );
   }
   if (isLocked(ctx, snap.lock)) {
+    if (ctx.store.settings.errorCodes === "alternate") {
+      throw invalidValue(`The snapshot ${snap.snapshotId} cannot be deleted at this time.`);
+    }
     throw new Ec2Error(
       "SnapshotLocked",
       `The snapshot ${snap.snapshotId} is locked in ${snap.lock?.mode} mode until ${iso(snap.lock?.expiresOn ?? 0)} and can't be deleted.`,
     );
   }
   checkDryRun(ctx);
-  ctx.store.snapshots.delete(snap.snapshotId);
+  ctx.store.removeSnapshot(snap);
   return { return: true };
 };
 
@@ -194,4 +197,77 @@ export const describeLockedSnapshots: Ec2Handler = (ctx) => {
   });
   checkDryRun(ctx);
   return { snapshotSet: page.map((s) => renderLock(ctx, s)), nextToken };
+};
+
+/**
+ * ModifySnapshotTier(StorageTier=archive): only a completed standard snapshot, and only when every image
+ * using it is disabled (aws-facts §7). Archival completes at once; the start time is recorded.
+ */
+export const modifySnapshotTier: Ec2Handler = (ctx) => {
+  const snap = ownSnapshot(ctx, ctx.params.required("SnapshotId"));
+  const tier = ctx.params.str("StorageTier") ?? "archive";
+  if (tier !== "archive")
+    throw invalidValue(`Invalid value '${tier}' for StorageTier. Only 'archive' is valid.`);
+  if (snap.state !== "completed") {
+    throw new Ec2Error(
+      "IncorrectState",
+      `The snapshot ${snap.snapshotId} is not completed (state: ${snap.state}).`,
+    );
+  }
+  if (snap.storageTier === "archive") {
+    throw new Ec2Error("IncorrectState", `The snapshot ${snap.snapshotId} is already archived.`);
+  }
+  const users = ctx.store
+    .imagesUsingSnapshot(snap.snapshotId, ctx.region)
+    .filter((i) => i.state !== "disabled" && i.state !== "deregistered");
+  if (users.length) {
+    throw new Ec2Error(
+      "IncorrectState",
+      `The snapshot ${snap.snapshotId} is associated with ${users[0].imageId}, which is not disabled. ` +
+        "Disable every AMI that uses the snapshot before archiving it.",
+    );
+  }
+  checkDryRun(ctx);
+  const now = ctx.store.clock.now();
+  snap.storageTier = "archive";
+  snap.lastTieringStartTime = now;
+  return { snapshotId: snap.snapshotId, tieringStartTime: iso(now) };
+};
+
+const TIER_FILTERS: FilterFields<SnapshotRecord> = {
+  "snapshot-id": (s) => s.snapshotId,
+  "volume-id": (s) => s.volumeId,
+  "last-tiering-operation": (s) => (s.lastTieringStartTime !== undefined ? "archival-completed" : undefined),
+};
+
+/** DescribeSnapshotTierStatus: the caller's snapshots in the region with their tier and last tiering start. */
+export const describeSnapshotTierStatus: Ec2Handler = (ctx) => {
+  const p = ctx.params;
+  let snaps = [...ctx.store.snapshots.values()].filter(
+    (s) => s.region === ctx.region && s.ownerId === ctx.accountId,
+  );
+  snaps = applyFilters(snaps, readFilters(p), TIER_FILTERS);
+  const { page, nextToken } = paginate(snaps, p, "DescribeSnapshotTierStatus", {
+    range: [5, 1000],
+    idsGiven: false,
+  });
+  checkDryRun(ctx);
+  return {
+    snapshotTierStatusSet: page.map((s) => ({
+      snapshotId: s.snapshotId,
+      volumeId: s.volumeId,
+      status: s.state,
+      ownerId: s.ownerId,
+      tagSet: tagSet(s.tags),
+      storageTier: s.storageTier ?? "standard",
+      lastTieringStartTime: s.lastTieringStartTime !== undefined ? iso(s.lastTieringStartTime) : undefined,
+      lastTieringProgress: s.lastTieringStartTime !== undefined ? 100 : undefined,
+      lastTieringOperationStatus: s.lastTieringStartTime !== undefined ? "archival-completed" : undefined,
+      archivalCompleteTime:
+        s.storageTier === "archive" && s.lastTieringStartTime !== undefined
+          ? iso(s.lastTieringStartTime)
+          : undefined,
+    })),
+    nextToken,
+  };
 };

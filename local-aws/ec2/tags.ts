@@ -1,10 +1,11 @@
 import { Ec2Error } from "../protocol/errors";
 import { readTags, type Tag } from "../protocol/query";
 import { checkDryRun, mergeTags, validateTags, type Ec2Context, type Ec2Handler } from "./context";
+import { checkId } from "./ids";
 import { ownImage } from "./images";
 import { ownSnapshot } from "./snapshots";
 
-/** CreateTags / DeleteTags on images, snapshots, instances and volumes. */
+/** CreateTags / DeleteTags on images, snapshots, instances, volumes and launch templates. */
 
 function taggable(ctx: Ec2Context, id: string): { tags: Tag[] } {
   if (id.startsWith("ami-")) return ownImage(ctx, id);
@@ -22,6 +23,17 @@ function taggable(ctx: Ec2Context, id: string): { tags: Tag[] } {
       throw new Ec2Error("InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
     }
     return v;
+  }
+  if (id.startsWith("lt-")) {
+    checkId("lt", id);
+    const t = ctx.store.launchTemplates.get(id);
+    if (!t || t.region !== ctx.region || t.ownerId !== ctx.accountId) {
+      throw new Ec2Error(
+        "InvalidLaunchTemplateId.NotFound",
+        `The specified launch template, with template ID ${id}, does not exist.`,
+      );
+    }
+    return t;
   }
   throw new Ec2Error("InvalidID", `The ID '${id}' is not valid`);
 }

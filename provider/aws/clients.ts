@@ -2,10 +2,18 @@
  * One client factory per AWS service. Credentials, region fallbacks and endpoints come from the
  * SDK's standard chain, so `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_S3` and
  * a profile's `endpoint_url` work unchanged. Every client retries throttling and transient errors
- * with exponential backoff and full jitter for a bounded time (see `BudgetRetryStrategy`).
+ * with exponential backoff and full jitter for a bounded time (see `BudgetRetryStrategy`), fails
+ * within ~10 s when the endpoint cannot be reached (failFast.ts), and EC2 clients share lookups
+ * (coalesce.ts) and AWS's request buckets (pacer.ts) with every other client of the process.
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
+import { coalescingMiddleware } from "./coalesce";
+import { unreachableReason } from "./errors";
+import { attemptWatchMiddleware, endpointInUse, failFastMiddleware, type EndpointInUse, type Service } from "./failFast";
+import { pacingMiddleware } from "./pacer";
+
+export { setRetryNotifier, EndpointUnreachableError, InvalidEndpointError } from "./failFast";
 
 /** Tuning of the retry budget; every field has a default suited to real AWS. */
 export interface RetryOptions {
@@ -17,6 +25,8 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Random source in [0, 1); default Math.random (tests may pin it). */
   random?: () => number;
+  /** Time from the start of a call after which an unreachable endpoint fails it; default 8000 ms, env `MANAGED_AMI_CONNECT_BUDGET_MS`. */
+  connectBudgetMs?: number;
 }
 
 /** Options shared by both factories. */
@@ -31,14 +41,17 @@ type RetryErrorType = "THROTTLING" | "TRANSIENT" | "SERVER_ERROR" | "CLIENT_ERRO
 
 interface RetryErrorInfo {
   errorType: RetryErrorType;
-  error?: { name?: string; $metadata?: { httpStatusCode?: number } };
+  error?: { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   retryAfterHint?: Date;
 }
 
 /** The token the SDK's retry middleware threads through one call's attempts. */
 class BudgetRetryToken {
   constructor(
-    readonly startedAt: number,
+    /** When the call started (its first attempt may have waited for a pacing token since). */
+    readonly createdAt: number,
+    /** When the first attempt failed: the retry budget runs from here, not from the start of the call. */
+    readonly startedAt: number | undefined,
     readonly retryCount: number,
     readonly delay: number,
     readonly waited: number,
@@ -57,24 +70,29 @@ export const MAX_ATTEMPTS = 10_000;
 /**
  * A RetryStrategyV2: throttling, transient (timeouts, connection resets, 500/502/503/504) and
  * other 5xx errors are retried with exponential backoff and full jitter until the next wait would
- * exceed the time budget; then the SDK surfaces the last error. Client errors are never retried.
+ * exceed the time budget, counted from the first failure (a call that waited its turn in the pacer
+ * keeps its whole budget); then the SDK surfaces the last error. Client errors are never retried.
+ * An endpoint that cannot be reached at all (refused, DNS, no route) is retried only until
+ * `connectBudgetMs` after the call started.
  */
 export class BudgetRetryStrategy {
   readonly mode = "managed-ami-budget";
   readonly budgetMs: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
+  readonly connectBudgetMs: number;
   private readonly random: () => number;
 
   constructor(options: RetryOptions = {}) {
     this.budgetMs = options.budgetMs ?? envNumber("MANAGED_AMI_RETRY_BUDGET_MS") ?? 300_000;
     this.baseDelayMs = options.baseDelayMs ?? envNumber("MANAGED_AMI_RETRY_BASE_MS") ?? 200;
     this.maxDelayMs = options.maxDelayMs ?? envNumber("MANAGED_AMI_RETRY_MAX_DELAY_MS") ?? 5_000;
+    this.connectBudgetMs = options.connectBudgetMs ?? envNumber("MANAGED_AMI_CONNECT_BUDGET_MS") ?? 8_000;
     this.random = options.random ?? Math.random;
   }
 
   async acquireInitialRetryToken(_scope: string): Promise<BudgetRetryToken> {
-    return new BudgetRetryToken(Date.now(), 0, 0, 0);
+    return new BudgetRetryToken(Date.now(), undefined, 0, 0, 0);
   }
 
   async refreshRetryTokenForRetry(token: BudgetRetryToken, errorInfo: RetryErrorInfo): Promise<BudgetRetryToken> {
@@ -85,9 +103,13 @@ export class BudgetRetryStrategy {
     if (errorInfo.retryAfterHint) {
       delay = Math.max(delay, Math.min(errorInfo.retryAfterHint.getTime() - Date.now(), this.maxDelayMs));
     }
-    const elapsed = Date.now() - token.startedAt;
-    if (elapsed + delay > this.budgetMs) throw new Error("retry budget exhausted");
-    return new BudgetRetryToken(token.startedAt, token.retryCount + 1, delay, token.waited + delay);
+    const now = Date.now();
+    const startedAt = token.startedAt ?? now;
+    if (unreachableReason(errorInfo.error) && now - token.createdAt + delay > this.connectBudgetMs) {
+      throw new Error("endpoint unreachable");
+    }
+    if (now - startedAt + delay > this.budgetMs) throw new Error("retry budget exhausted");
+    return new BudgetRetryToken(token.createdAt, startedAt, token.retryCount + 1, delay, token.waited + delay);
   }
 
   recordSuccess(_token: BudgetRetryToken): void {}
@@ -106,18 +128,69 @@ function envNumber(name: string): number | undefined {
   return Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-/** Socket timeouts so a hung connection becomes a retried TimeoutError instead of a hang. */
-const REQUEST_HANDLER = { connectionTimeout: 10_000, requestTimeout: 120_000 };
+/**
+ * Socket timeouts: no connection within 5 s is "unreachable" (fail fast); an answer that takes more
+ * than 120 s becomes a retried TimeoutError instead of a hang.
+ */
+const REQUEST_HANDLER = { connectionTimeout: 5_000, requestTimeout: 120_000, throwOnRequestTimeout: true };
 
-/** An EC2 client for `region`; endpoint and credentials from the SDK's standard chain. */
+/** The middleware stack, untyped: our middlewares are generic over every command's input and output. */
+type Stack = { add(mw: unknown, options: object): void; addRelativeTo(mw: unknown, options: object): void };
+const stackOf = (client: EC2Client | S3Client): Stack => client.middlewareStack as unknown as Stack;
+
+/** Fail-fast and "still retrying" middlewares, shared by every client the factories make. */
+function watch(
+  client: EC2Client | S3Client,
+  service: Service,
+  region: string,
+  options: ClientOptions,
+  strategy: BudgetRetryStrategy,
+): () => Promise<EndpointInUse> {
+  const config = client.config as { serviceConfiguredEndpoint?: () => Promise<unknown> };
+  let resolved: Promise<EndpointInUse> | undefined;
+  const endpoint = (): Promise<EndpointInUse> => (resolved ??= endpointInUse(service, region, options.endpoint, config));
+  stackOf(client).add(failFastMiddleware(service, endpoint), {
+    step: "initialize",
+    priority: "high",
+    name: "managedAmiFailFast",
+  });
+  stackOf(client).addRelativeTo(
+    attemptWatchMiddleware(service, () => strategy.budgetMs),
+    { relation: "after", toMiddleware: "retryMiddleware", name: "managedAmiAttemptWatch" },
+  );
+  return endpoint;
+}
+
+/**
+ * An EC2 client for `region`; endpoint and credentials from the SDK's standard chain. Its lookups
+ * by id are shared with concurrent ones of every other client (coalesce.ts) and every call waits
+ * for a token of AWS's bucket for its action (pacer.ts).
+ */
 export function ec2Client(region: string, options: ClientOptions = {}): EC2Client {
-  return new EC2Client({
+  const strategy = new BudgetRetryStrategy(options.retry);
+  const client = new EC2Client({
     region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: MAX_ATTEMPTS,
-    retryStrategy: new BudgetRetryStrategy(options.retry),
+    retryStrategy: strategy,
     requestHandler: REQUEST_HANDLER,
   });
+  const endpoint = watch(client, "EC2", region, options, strategy);
+  const config = client.config as { credentials?: () => Promise<{ accessKeyId?: string }> };
+  stackOf(client).add(
+    coalescingMiddleware({
+      region,
+      endpoint: async () => (await endpoint()).url ?? "aws",
+      accessKeyId: async () => (await config.credentials?.())?.accessKeyId ?? "anonymous",
+    }),
+    { step: "initialize", priority: "low", name: "managedAmiSharedLookups" },
+  );
+  stackOf(client).addRelativeTo(pacingMiddleware(region), {
+    relation: "before",
+    toMiddleware: "httpSigningMiddleware",
+    name: "managedAmiPacing",
+  });
+  return client;
 }
 
 /**
@@ -125,13 +198,15 @@ export function ec2Client(region: string, options: ClientOptions = {}): EC2Clien
  * (option, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, or a profile's `endpoint_url`).
  */
 export function s3Client(region: string, options: ClientOptions = {}): S3Client {
+  const strategy = new BudgetRetryStrategy(options.retry);
   const client = new S3Client({
     region,
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
     maxAttempts: MAX_ATTEMPTS,
-    retryStrategy: new BudgetRetryStrategy(options.retry),
+    retryStrategy: strategy,
     requestHandler: REQUEST_HANDLER,
   });
+  watch(client, "S3", region, options, strategy);
   if (!options.endpoint) {
     // The SDK resolves a configured endpoint (env or shared config) lazily at the first request;
     // ask the same resolver, before endpoint resolution runs, and switch to path-style if one is set.

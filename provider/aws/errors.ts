@@ -116,3 +116,16 @@ export const isNoSuchBucket = is("NoSuchBucket");
 
 /** RegisterImage/CreateImage/CopyImage: an image with this name already exists in the region and account. */
 export const isDuplicateImageName = is("InvalidAMIName.Duplicate");
+
+/**
+ * Why the endpoint cannot be reached at all — connection refused, DNS failure, no route, or no
+ * connection within the connect timeout — or undefined for any other error (the endpoint answered).
+ */
+export function unreachableReason(err: unknown): string | undefined {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (code === "ECONNREFUSED") return "connection refused (nothing listens at that address and port)";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `the host name does not resolve (DNS: ${code})`;
+  if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return `no network route to the host (${code})`;
+  if (errorCode(err) === "TimeoutError" && /establish a connection/i.test(errorMessage(err))) return "no connection within the connect timeout";
+  return undefined;
+}

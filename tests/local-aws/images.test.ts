@@ -415,30 +415,34 @@ describe("local-aws EC2 images", () => {
     it("blocks deregistration while enabled; without cooldown disabling lifts it at once", async () => {
       const ec2 = ec2For(ctx.aws);
       const { imageId } = await seedEbsImage(ctx.aws, ec2, "protected");
-      await ec2.send(new EnableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+      const enabled = await ec2.send(new EnableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+      assert.equal(enabled.Return, "enabled-without-cooldown");
       assert.equal((await describeOne(ec2, imageId)).DeregistrationProtection, "enabled-without-cooldown");
       await expectAwsError(
         ec2.send(new DeregisterImageCommand({ ImageId: imageId })),
         "OperationNotPermitted",
         400,
       );
-      await ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+      const disabled = await ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+      assert.equal(disabled.Return, "disabled");
       assert.equal((await describeOne(ec2, imageId)).DeregistrationProtection, "disabled");
       await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
     });
 
-    it("with cooldown, stays in force for protectionCooldownMs after disabling (disabled-until …)", async () => {
+    it("with cooldown, stays in force for protectionCooldownMs after disabling (disabled after …)", async () => {
       const ec2 = ec2For(ctx.aws);
       const { imageId } = await seedEbsImage(ctx.aws, ec2, "cooldown");
-      await ec2.send(
+      const enabled = await ec2.send(
         new EnableImageDeregistrationProtectionCommand({ ImageId: imageId, WithCooldown: true }),
       );
+      assert.equal(enabled.Return, "enabled-with-cooldown");
       assert.equal((await describeOne(ec2, imageId)).DeregistrationProtection, "enabled-with-cooldown");
       const disabledAt = ctx.aws.clock.now();
-      await ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+      const disabled = await ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
       const text = (await describeOne(ec2, imageId)).DeregistrationProtection as string;
-      assert.match(text, /^disabled-until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-      const until = Date.parse(text.slice("disabled-until ".length));
+      assert.equal(disabled.Return, text);
+      assert.match(text, /^disabled after \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      const until = Date.parse(text.slice("disabled after ".length));
       assert.ok(
         Math.abs(until - (disabledAt + 24 * 3600 * 1000)) < 60000,
         `cooldown ends ~24h later, got ${text}`,

@@ -132,14 +132,14 @@ function assertCleanedUp(ep: Endpoint, outs: ManagedAmiOutputs): void {
 }
 
 /** Throttling as AWS words it (the message does not repeat the code). */
-function throttling(service: "ec2" | "s3"): { code: string; message: string } {
+function throttling(service: "ec2" | "s3" | "sts"): { code: string; message: string } {
   return service === "s3"
     ? { code: "SlowDown", message: "Please reduce your request rate." }
     : { code: "RequestLimitExceeded", message: "Request limit exceeded." };
 }
 
 /** Each kind of fault, as injected on one action (S3 answers throttling with SlowDown). */
-function faultKinds(action: string, service: "ec2" | "s3"): { name: string; spec: FaultSpec }[] {
+function faultKinds(action: string, service: "ec2" | "s3" | "sts"): { name: string; spec: FaultSpec }[] {
   return [
     {
       name: `${throttling(service).code} burst`,
@@ -161,7 +161,7 @@ describe("faults on every action the provider uses", function () {
   /** action key (`ec2:X` / `s3:X`) -> the first source whose lifecycle uses it, and the phases it appears in. */
   const usage = new Map<
     string,
-    { source: Source; service: "ec2" | "s3"; action: string; phases: Set<Phase> }
+    { source: Source; service: "ec2" | "s3" | "sts"; action: string; phases: Set<Phase> }
   >();
 
   before(async () => {

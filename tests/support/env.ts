@@ -11,6 +11,7 @@ export const AWS_ENV_KEYS = [
   "AWS_ENDPOINT_URL",
   "AWS_ENDPOINT_URL_EC2",
   "AWS_ENDPOINT_URL_S3",
+  "AWS_ENDPOINT_URL_STS",
 ] as const;
 
 /** This package's own tuning: retry budget and backoff, the wait for `available`. */

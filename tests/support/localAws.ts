@@ -6,7 +6,7 @@
  *   const { imageId, snapshotIds } = await seedEbsImage(ctx.aws, ec2, "my-image");
  *
  * While the hooks run, process.env has AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION /
- * AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL_S3 pointing at the endpoint (restored afterwards), so
+ * AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_STS pointing at the endpoint (restored afterwards), so
  * code that builds its own SDK clients from the default chain talks to it too.
  */
 import { CreateImageCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
@@ -40,6 +40,7 @@ export function withLocalAws(opts: LocalAwsOptions & { resetEachTest?: boolean }
       AWS_REGION: TEST_REGION,
       AWS_ENDPOINT_URL_EC2: current.endpoint,
       AWS_ENDPOINT_URL_S3: current.endpoint,
+      ...(opts.sts === false ? {} : { AWS_ENDPOINT_URL_STS: current.endpoint }),
     });
   });
   if (opts.resetEachTest ?? true) {

@@ -1,0 +1,201 @@
+// Shared lookups: which calls can share (table), the middleware over a recording fake handler
+// (limits, pagination, errors), and concurrent plain SDK lookups against local-aws.
+import assert from "node:assert/strict";
+import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, paginateDescribeSnapshots } from "@aws-sdk/client-ec2";
+import type { HandlerExecutionContext, InitializeHandlerArguments, InitializeHandlerOutput } from "@smithy/types";
+import { ec2Client } from "../../../provider/aws/clients";
+import { coalescingMiddleware, combinedInput, sharedLookup } from "../../../provider/aws/coalesce";
+import { describeImage } from "../../../provider/aws/images";
+import { existingSnapshots } from "../../../provider/aws/snapshots";
+import { makeSnapshot, REGION, registerEbs, startEnv, type Env } from "../teardownFixtures";
+
+type Input = Record<string, unknown>;
+
+describe("aws/coalesce", () => {
+  describe("sharedLookup: which calls may share", () => {
+    const cases: [string, string, Input, { ids: string[]; rest: Input } | undefined][] = [
+      ["images by ImageIds", "DescribeImagesCommand", { ImageIds: ["ami-1"], IncludeDisabled: true }, { ids: ["ami-1"], rest: { IncludeDisabled: true } }],
+      ["images by image-id filter", "DescribeImagesCommand", { Filters: [{ Name: "image-id", Values: ["ami-1"] }] }, { ids: ["ami-1"], rest: { Filters: [] } }],
+      ["images by snapshot reference, other filters kept", "DescribeImagesCommand",
+        { Filters: [{ Name: "state", Values: ["available"] }, { Name: "block-device-mapping.snapshot-id", Values: ["snap-1"] }] },
+        { ids: ["snap-1"], rest: { Filters: [{ Name: "state", Values: ["available"] }] } }],
+      ["snapshots by SnapshotIds", "DescribeSnapshotsCommand", { SnapshotIds: ["snap-1", "snap-1"] }, { ids: ["snap-1"], rest: {} }],
+      ["snapshots by filter, MaxResults dropped", "DescribeSnapshotsCommand", { Filters: [{ Name: "snapshot-id", Values: ["snap-1"] }], MaxResults: 5 }, { ids: ["snap-1"], rest: { Filters: [] } }],
+      ["locked snapshots", "DescribeLockedSnapshotsCommand", { SnapshotIds: ["snap-1"] }, { ids: ["snap-1"], rest: {} }],
+      ["fast launch", "DescribeFastLaunchImagesCommand", { ImageIds: ["ami-1"] }, { ids: ["ami-1"], rest: {} }],
+      ["image references", "DescribeImageReferencesCommand", { ImageIds: ["ami-1"], IncludeAllResourceTypes: true, MaxResults: 5 }, { ids: ["ami-1"], rest: { IncludeAllResourceTypes: true } }],
+      ["recycle bin snapshots", "ListSnapshotsInRecycleBinCommand", { SnapshotIds: ["snap-1"] }, { ids: ["snap-1"], rest: {} }],
+      ["a continuation page", "DescribeImagesCommand", { ImageIds: ["ami-1"], NextToken: "t" }, undefined],
+      ["a dry run", "DescribeImagesCommand", { ImageIds: ["ami-1"], DryRun: true }, undefined],
+      ["no ids", "DescribeImagesCommand", { Owners: ["self"] }, undefined],
+      ["ids both ways", "DescribeImagesCommand", { ImageIds: ["ami-1"], Filters: [{ Name: "image-id", Values: ["ami-2"] }] }, { ids: ["ami-1"], rest: { Filters: [{ Name: "image-id", Values: ["ami-2"] }] } }],
+      ["two id filters", "DescribeSnapshotsCommand", { Filters: [{ Name: "snapshot-id", Values: ["a"] }, { Name: "snapshot-id", Values: ["b"] }] }, undefined],
+      ["more image references than one call takes", "DescribeImageReferencesCommand", { ImageIds: Array.from({ length: 11 }, (_, i) => `ami-${i}`) }, undefined],
+      ["an action that is not a lookup", "DeregisterImageCommand", { ImageId: "ami-1" }, undefined],
+    ];
+    for (const [name, command, input, expected] of cases) {
+      it(name, () => {
+        const got = sharedLookup(command, input);
+        assert.deepEqual(got && { ids: got.ids, rest: got.rest }, expected);
+      });
+    }
+
+    it("combinedInput puts the ids back the way they came", () => {
+      const byParam = sharedLookup("DescribeImagesCommand", { ImageIds: ["a"], IncludeDisabled: true });
+      assert.deepEqual(combinedInput(byParam!.form, byParam!.rest, ["a", "b"]), { IncludeDisabled: true, ImageIds: ["a", "b"] });
+      const byFilter = sharedLookup("DescribeSnapshotsCommand", { Filters: [{ Name: "snapshot-id", Values: ["a"] }] });
+      assert.deepEqual(combinedInput(byFilter!.form, byFilter!.rest, ["a", "b"]), { Filters: [{ Name: "snapshot-id", Values: ["a", "b"] }] });
+    });
+  });
+
+  describe("the middleware over a recording handler", () => {
+    type Answer = (input: Input) => Record<string, unknown>;
+    const calls: Input[] = [];
+    let keyId = "AKIDONE";
+    beforeEach(() => {
+      calls.length = 0;
+      keyId = "AKIDONE";
+    });
+
+    /** Send `inputs` concurrently through one middleware instance each (as separate clients would). */
+    function sendAll(command: string, inputs: Input[], answer: Answer): Promise<PromiseSettledResult<Record<string, unknown>>[]> {
+      return Promise.allSettled(
+        inputs.map(async (input) => {
+          const mw = coalescingMiddleware({ region: REGION, endpoint: async () => "http://x", accessKeyId: async () => keyId });
+          const next = async (args: InitializeHandlerArguments<object>): Promise<InitializeHandlerOutput<object>> => {
+            calls.push(args.input as Input);
+            return { output: { $metadata: {}, ...answer(args.input as Input) } };
+          };
+          const out = await mw(next, { commandName: command } as HandlerExecutionContext)({ input });
+          return out.output as Record<string, unknown>;
+        }),
+      );
+    }
+
+    const references: Answer = (input) => ({
+      ImageReferences: (input.ImageIds as string[]).map((id) => ({ ImageId: id, Arn: `arn:${id}` })),
+    });
+
+    it("25 concurrent single-image reference checks make ⌈25/10⌉ calls, each answer only its own", async () => {
+      const ids = Array.from({ length: 25 }, (_, i) => `ami-${String(i).padStart(8, "0")}`);
+      const results = await sendAll("DescribeImageReferencesCommand", ids.map((id) => ({ ImageIds: [id], IncludeAllResourceTypes: true })), references);
+      assert.equal(calls.length, 3);
+      assert.ok(calls.every((c) => (c.ImageIds as string[]).length <= 10 && c.IncludeAllResourceTypes === true));
+      results.forEach((r, i) => {
+        assert.equal(r.status, "fulfilled");
+        assert.deepEqual((r as PromiseFulfilledResult<Record<string, unknown>>).value.ImageReferences, [{ ImageId: ids[i], Arn: `arn:${ids[i]}` }]);
+      });
+    });
+
+    it("different parameters or credentials never share a call", async () => {
+      await Promise.all([
+        sendAll("DescribeImagesCommand", [{ ImageIds: ["ami-1"] }, { ImageIds: ["ami-2"], IncludeDisabled: true }], () => ({ Images: [] })),
+        (async () => {
+          keyId = "AKIDTWO";
+          await sendAll("DescribeImagesCommand", [{ ImageIds: ["ami-3"] }], () => ({ Images: [] }));
+        })(),
+      ]);
+      assert.equal(calls.length, 3);
+    });
+
+    it("follows every page of the shared call; callers see no NextToken", async () => {
+      const pages: Answer = (input) =>
+        input.NextToken
+          ? { Snapshots: [{ SnapshotId: "snap-b" }] }
+          : { Snapshots: [{ SnapshotId: "snap-a" }, { SnapshotId: "snap-c" }], NextToken: "page-2" };
+      const results = await sendAll("DescribeSnapshotsCommand", [
+        { Filters: [{ Name: "snapshot-id", Values: ["snap-a", "snap-c"] }] },
+        { Filters: [{ Name: "snapshot-id", Values: ["snap-b"] }] },
+      ], pages);
+      assert.equal(calls.length, 2);
+      assert.equal(calls[1].NextToken, "page-2");
+      const values = results.map((r) => (r as PromiseFulfilledResult<Record<string, unknown>>).value);
+      assert.deepEqual(values.map((v) => v.Snapshots), [[{ SnapshotId: "snap-a" }, { SnapshotId: "snap-c" }], [{ SnapshotId: "snap-b" }]]);
+      assert.ok(values.every((v) => v.NextToken === undefined));
+    });
+
+    it("an id that fails the shared call fails only its own caller, with its own error", async () => {
+      const notFound = (input: Input): Record<string, unknown> => {
+        const ids = input.ImageIds as string[];
+        if (ids.includes("ami-gone")) throw Object.assign(new Error(`The image id '[ami-gone]' does not exist`), { name: "InvalidAMIID.NotFound", $metadata: { httpStatusCode: 400 } });
+        return { Images: ids.map((id) => ({ ImageId: id })) };
+      };
+      const inputs = ["ami-1", "ami-2", "ami-gone", "ami-4", "ami-5", "ami-6", "ami-7", "ami-8"].map((id) => ({ ImageIds: [id] }));
+      const results = await sendAll("DescribeImagesCommand", inputs, notFound);
+      results.forEach((r, i) => {
+        if (i === 2) assert.equal(r.status === "rejected" && (r.reason as Error).name, "InvalidAMIID.NotFound");
+        else assert.deepEqual((r as PromiseFulfilledResult<Record<string, unknown>>).value.Images, [{ ImageId: inputs[i].ImageIds[0] }]);
+      });
+      assert.ok(calls.length <= 1 + 2 * Math.ceil(Math.log2(8)), `${calls.length} calls`);
+      // Halving: the failing id is in one call per level (8, 4, 2, 1 ids).
+      assert.deepEqual(calls.filter((c) => (c.ImageIds as string[]).includes("ami-gone")).map((c) => (c.ImageIds as string[]).length), [8, 4, 2, 1]);
+    });
+
+    it("a failure that is not about one id (denied, throttled) goes to every caller without splitting", async () => {
+      const denied = (): Record<string, unknown> => {
+        throw Object.assign(new Error("no"), { name: "UnauthorizedOperation", $metadata: { httpStatusCode: 403 } });
+      };
+      const results = await sendAll("DescribeImagesCommand", [{ ImageIds: ["ami-1"] }, { ImageIds: ["ami-2"] }], denied);
+      assert.equal(calls.length, 1);
+      assert.ok(results.every((r) => r.status === "rejected" && (r.reason as Error).name === "UnauthorizedOperation"));
+    });
+  });
+
+  describe("plain SDK lookups against local-aws", () => {
+    let env: Env;
+    afterEach(async () => env && (await env.stop()));
+
+    it("concurrent describeImage calls from separate clients share one DescribeImages; a missing id does not fail the others", async () => {
+      env = await startEnv();
+      const images: string[] = [];
+      for (let i = 0; i < 6; i++) images.push(await registerEbs(env.ec2, [await makeSnapshot(env.ec2)]));
+      env.aws.log.length = 0;
+      const wanted = [...images, "ami-0123456789abcdef0"];
+      const found = await Promise.all(wanted.map((id) => describeImage(ec2Client(REGION), id)));
+      assert.deepEqual(found.map((img) => img?.ImageId), [...images, undefined]);
+      const calls = env.aws.log.filter((e) => e.action === "DescribeImages");
+      assert.ok(calls.length <= 7, `${calls.length} DescribeImages calls for 7 lookups with one missing id`);
+      assert.ok(calls.length < wanted.length);
+      // Alone, the missing id answers exactly as before: NotFound (describeImage maps it to undefined).
+      await assert.rejects(ec2Client(REGION).send(new DescribeImagesCommand({ ImageIds: ["ami-0123456789abcdef0"] })), { name: "InvalidAMIID.NotFound" });
+    });
+
+    it("existingSnapshots of 30 concurrent deletes makes one DescribeSnapshots", async () => {
+      env = await startEnv();
+      const snaps: string[] = [];
+      for (let i = 0; i < 30; i++) snaps.push(await makeSnapshot(env.ec2));
+      env.aws.log.length = 0;
+      const gone = "snap-0123456789abcdef0";
+      const answers = await Promise.all(snaps.map((id) => existingSnapshots(ec2Client(REGION), [id, gone])));
+      assert.deepEqual(answers, snaps.map((id) => [id]));
+      assert.equal(env.aws.log.filter((e) => e.action === "DescribeSnapshots").length, 1);
+    });
+
+    it("the SDK paginator sees a complete answer", async () => {
+      env = await startEnv();
+      const snaps: string[] = [];
+      for (let i = 0; i < 3; i++) snaps.push(await makeSnapshot(env.ec2));
+      const client = ec2Client(REGION);
+      const pages = await Promise.all(
+        snaps.map(async (id) => {
+          const seen: string[] = [];
+          for await (const page of paginateDescribeSnapshots({ client: client as EC2Client, pageSize: 5 }, { Filters: [{ Name: "snapshot-id", Values: [id] }] })) {
+            for (const s of page.Snapshots ?? []) seen.push(s.SnapshotId as string);
+          }
+          return seen;
+        }),
+      );
+      assert.deepEqual(pages, snaps.map((id) => [id]));
+    });
+
+    it("SnapshotIds with an unknown id: the others still get theirs, the unknown one its own NotFound", async () => {
+      env = await startEnv();
+      const snaps = [await makeSnapshot(env.ec2), await makeSnapshot(env.ec2), await makeSnapshot(env.ec2)];
+      const results = await Promise.allSettled(
+        [...snaps, "snap-0123456789abcdef0"].map((id) => ec2Client(REGION).send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))),
+      );
+      results.slice(0, 3).forEach((r, i) => assert.deepEqual(r.status === "fulfilled" && r.value.Snapshots?.map((s) => s.SnapshotId), [snaps[i]]));
+      assert.equal(results[3].status === "rejected" && (results[3].reason as Error).name, "InvalidSnapshot.NotFound");
+    });
+  });
+});
