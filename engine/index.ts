@@ -4,6 +4,7 @@
  */
 export { serializeProvider, type SerializedProvider } from "./serialize";
 export { createProjectDir, packageRoot, type ProjectDir } from "./project";
+export { createPackedProject, packPackage, type PackedProject } from "./pack";
 export { ProviderHost, HostError, type HostOptions, type CheckFailure, type DiffResult } from "./host";
 export {
   LocalEngine,

@@ -14,6 +14,8 @@ export interface FaultSpec {
   times?: number;
   latencyMs?: number;
   resetConnection?: boolean;
+  /** EC2 only: the call takes effect, then the connection is dropped (a lost answer; the SDK retries). */
+  loseAnswer?: boolean;
 }
 
 interface ActiveFault extends FaultSpec {
@@ -26,8 +28,10 @@ export class Faults {
   /** Add a fault; returns a function that removes it. */
   inject(spec: FaultSpec): () => void {
     if (!spec.action) throw new Error('local-aws: faults.inject needs an action (or "*").');
-    if (!spec.code && !spec.latencyMs && !spec.resetConnection) {
-      throw new Error("local-aws: faults.inject needs a code, a latencyMs or resetConnection.");
+    if (!spec.code && !spec.latencyMs && !spec.resetConnection && !spec.loseAnswer) {
+      throw new Error(
+        "local-aws: faults.inject needs a code, a latencyMs or resetConnection (or loseAnswer).",
+      );
     }
     const f: ActiveFault = { ...spec, remaining: spec.times ?? 1 };
     this.active.push(f);

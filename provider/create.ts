@@ -1,7 +1,8 @@
 /**
- * create: issue the source's call (tagged), wait until the image is `available`, then record the
- * storage it owns (EBS snapshot ids from its block device mappings, or its S3 bundle) and tag the
- * owned snapshots. A failure once the image exists throws `ManagedAmiPartialError` (carries the id).
+ * create: issue the source's call (tagged with a fresh per-create token), wait until the image is
+ * `available`, then record the storage it owns (the caller-owned EBS snapshots of its mappings, or
+ * its S3 bundle) and, when destroy will delete them (`deleteSnapshots` not false), tag those
+ * snapshots `managed-ami:image-id`. A failure once the image exists throws `ManagedAmiPartialError`.
  */
 import { EC2Client, Image } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -24,9 +25,6 @@ import {
   createFromInstance,
   findOwnImage,
   findRetriedImage,
-  madeFromInstance,
-  madeFromManifest,
-  madeFromSnapshots,
   registerFromManifest,
   registerFromSnapshots,
   setImageDescription,
@@ -34,8 +32,18 @@ import {
 } from "./aws/imageSources";
 import { describeImage, snapshotIdsOf } from "./aws/images";
 import { resolveRegion } from "./aws/region";
+import { withLifecycle } from "./aws/lifecycle";
 import { checkInputs } from "./check";
-import { ownedSnapshotTags, tagResources } from "./aws/tags";
+import {
+  CREATE_TOKEN_TAG,
+  finishedToken,
+  newCreateToken,
+  ownedSnapshotTags,
+  tagResources,
+  withBookkeepingTag,
+} from "./aws/tags";
+import { partitionOwnSnapshots, provablyOwnedSnapshots } from "./aws/snapshotOwnership";
+import type { CallerAccount } from "./aws/identity";
 import { ManagedAmiInputs, ManagedAmiOutputs, OwnedBundle } from "./types";
 
 /** What the provider's create/read/update need from the outside world; tests substitute clients. */
@@ -46,6 +54,16 @@ export interface ProviderDeps {
   s3(region: string): Pick<S3Client, "send">;
   /** Tuning of the wait for `available`; default 40 minutes, real clock. */
   wait?: WaitOptions;
+  /** Where warnings go; default: none (the runtime passes the engine's log). */
+  log?: ProviderLog;
+  /** The caller's account (STS); default `callerAccount(region)`. */
+  callerAccount?(region: string): Promise<CallerAccount>;
+}
+
+/** Warnings and debug notes for the engine (the runtime routes them to the host's `@pulumi/pulumi`). */
+export interface ProviderLog {
+  warn(message: string): void;
+  debug?(message: string): void;
 }
 
 /** The real clients, created per call from the given region. */
@@ -83,7 +101,8 @@ export function outputsFor(
   inputs: ManagedAmiInputs,
   region: string,
   image: Image,
-  storage: { snapshotIds: string[]; bundle?: OwnedBundle },
+  storage: { snapshotIds: string[]; bundle?: OwnedBundle; unownedSnapshotIds?: string[] },
+  createToken?: string,
 ): ManagedAmiOutputs {
   const outs: ManagedAmiOutputs = {
     ...inputs,
@@ -95,8 +114,11 @@ export function outputsFor(
     snapshotIds: storage.snapshotIds,
     creationDate: image.CreationDate,
     architecture: image.Architecture,
+    createToken,
   };
   if (storage.bundle) outs.bundle = storage.bundle;
+  if (storage.unownedSnapshotIds && storage.unownedSnapshotIds.length > 0)
+    outs.unownedSnapshotIds = storage.unownedSnapshotIds;
   return dropUndefined(outs);
 }
 
@@ -130,7 +152,15 @@ export async function createManagedAmi(
   const ec2 = deps.ec2(region);
   const name = inputs.name;
   if (!name) throw new Error(`${label(undefined)}: name is required for every source but adopt. Set name.`);
-  const basics: ImageBasics = { name, description: inputs.description, tags: inputs.tags };
+  // Destroy deletes the snapshots only with deleteSnapshots (default true): only then are they claimed.
+  const claim = inputs.deleteSnapshots !== false;
+  const basics: ImageBasics = {
+    name,
+    description: inputs.description,
+    tags: inputs.tags,
+    token: newCreateToken(claimKeyOf(rawInputs)),
+    tokenOnSnapshots: claim,
+  };
 
   let imageId = await issueCreate(ec2, region, basics, inputs);
   try {
@@ -141,23 +171,62 @@ export async function createManagedAmi(
         break;
       } catch (err) {
         if (!inputs.copyOf || attempt > 2 || !goneBeforeAvailable(err)) throw err;
-        // AWS answers a reused ClientToken with the earlier copy, even when that copy has been
-        // deregistered since (destroy, then up again): copy again under a salted token.
+        // The copy this create made was deregistered before it became available: copy again under
+        // a salted token (AWS would answer the same token with the deregistered copy).
         imageId = await copyImage(ec2, region, basics, inputs.copyOf, attempt);
       }
     }
     const storage = await ownedStorage(inputs, region, image, deps);
-    await tagResources(ec2, storage.snapshotIds, ownedSnapshotTags(inputs.tags, imageId));
-    return { id: imageId, outs: outputsFor(inputs, region, image, storage) };
+    if (claim) await tagResources(ec2, storage.snapshotIds, ownedSnapshotTags(inputs.tags, imageId));
+    await markFinished(ec2, imageId, basics.token, inputs.tags);
+    warnUnowned(deps, inputs.name, imageId, storage.unownedSnapshotIds);
+    // Lifecycle inputs (deregistrationProtection, deprecationTime, disabled): applied, then read back.
+    return { id: imageId, outs: await withLifecycle(ec2, outputsFor(inputs, region, image, storage, basics.token), image) };
   } catch (err) {
-    throw await partialError(rawInputs, inputs, region, imageId, err, deps);
+    throw await partialError(rawInputs, inputs, region, imageId, err, deps, basics.token);
   }
 }
 
 /**
+ * The resource's claim key: `ManagedAmi` passes `__claimKey` (a digest of project, stack, parent and
+ * name) so a re-run after an interrupted `up` can claim the image that run made; absent = none.
+ */
+function claimKeyOf(inputs: ManagedAmiInputs): string | undefined {
+  const key = (inputs as { __claimKey?: unknown }).__claimKey;
+  return typeof key === "string" ? key : undefined;
+}
+
+/** Marks the image's token finished: a later create of the same resource no longer claims it. */
+export async function markFinished(
+  ec2: Pick<EC2Client, "send">,
+  imageId: string,
+  token: string | undefined,
+  tags: Record<string, string> | undefined,
+): Promise<void> {
+  // No token tag was written when the user's tags take all 50 places.
+  if (!token || !(CREATE_TOKEN_TAG in withBookkeepingTag(tags, CREATE_TOKEN_TAG, token))) return;
+  await tagResources(ec2, [imageId], { [CREATE_TOKEN_TAG]: finishedToken(token) });
+}
+
+/** Warn about mapped snapshots another account owns: they are left out of the record. */
+function warnUnowned(
+  deps: ProviderDeps,
+  name: string | undefined,
+  imageId: string,
+  ids: string[] | undefined,
+): void {
+  if (!ids || ids.length === 0) return;
+  deps.log?.warn(
+    `${label(name, imageId)}: snapshot(s) ${ids.join(", ")} in the image's block device mappings are not owned by ` +
+      "the caller's account (shared by another account, or gone). They are not recorded, tagged or deleted by this resource " +
+      "(see the output unownedSnapshotIds).",
+  );
+}
+
+/**
  * The source's create call. A lost answer makes the SDK retry a call that already took effect; the
- * retry then fails with `InvalidAMIName.Duplicate`, and the image the first attempt made is ours.
- * CopyImage needs none of this: its ClientToken makes the retry return the same image.
+ * retry then fails with `InvalidAMIName.Duplicate`, and the image carrying this create's token tag
+ * (written by the first attempt through TagSpecifications) is ours. Any other image is a clash.
  */
 async function issueCreate(
   ec2: Pick<EC2Client, "send">,
@@ -168,39 +237,25 @@ async function issueCreate(
   const { fromSnapshots, fromManifest, fromInstance, copyOf } = inputs;
   let action: string;
   let call: () => Promise<string>;
-  let sameSource: (image: Image) => boolean;
   if (fromSnapshots) {
-    [action, call, sameSource] = [
-      "RegisterImage",
-      () => registerFromSnapshots(ec2, basics, fromSnapshots),
-      (i) => madeFromSnapshots(i, fromSnapshots),
-    ];
+    [action, call] = ["RegisterImage", () => registerFromSnapshots(ec2, basics, fromSnapshots)];
   } else if (fromManifest) {
-    [action, call, sameSource] = [
-      "RegisterImage",
-      () => registerFromManifest(ec2, basics, fromManifest),
-      (i) => madeFromManifest(i, fromManifest),
-    ];
+    [action, call] = ["RegisterImage", () => registerFromManifest(ec2, basics, fromManifest)];
   } else if (fromInstance) {
-    [action, call, sameSource] = [
-      "CreateImage",
-      () => createFromInstance(ec2, basics, fromInstance),
-      (i) => madeFromInstance(i, fromInstance),
-    ];
+    [action, call] = ["CreateImage", () => createFromInstance(ec2, basics, fromInstance)];
   } else if (copyOf) {
-    [action, call, sameSource] = ["CopyImage", () => copyImage(ec2, region, basics, copyOf), () => false];
+    [action, call] = ["CopyImage", () => copyImage(ec2, region, basics, copyOf)];
   } else {
     throw new Error(
       `${label(basics.name)}: no source. Set exactly one of fromSnapshots, fromInstance, copyOf, fromManifest, adopt.`,
     );
   }
-  const startedAt = Date.now();
   try {
     return await call();
   } catch (err) {
     if (!isDuplicateImageName(err))
       throw new Error(`${label(basics.name)}: ${awsFailure(action, err)}`, { cause: err });
-    const retried = await findRetriedImage(ec2, basics.name, startedAt, sameSource);
+    const retried = basics.token ? await findRetriedImage(ec2, basics.name, basics.token) : { clash: [] };
     if (retried.imageId) return retried.imageId;
     const existing =
       retried.clash.map((i) => i.ImageId).join(", ") || "another account's or a just-deregistered image";
@@ -243,17 +298,22 @@ async function ownedStorage(
   region: string,
   image: Image,
   deps: ProviderDeps,
-): Promise<{ snapshotIds: string[]; bundle?: OwnedBundle }> {
-  const snapshotIds = snapshotIdsOf(image);
-  if (image.RootDeviceType !== "instance-store") return { snapshotIds };
+): Promise<{ snapshotIds: string[]; bundle?: OwnedBundle; unownedSnapshotIds?: string[] }> {
+  const mapped = snapshotIdsOf(image);
+  // Only the caller's own snapshots are recorded (a partner's shared snapshot can be a data volume).
+  const { owned: snapshotIds, notOwned } =
+    mapped.length > 0 ? await partitionOwnSnapshots(deps.ec2(region), mapped) : { owned: [], notOwned: [] };
+  const unownedSnapshotIds = notOwned.length > 0 ? notOwned : undefined;
+  if (image.RootDeviceType !== "instance-store") return { snapshotIds, unownedSnapshotIds };
   const location = image.ImageLocation ?? inputs.fromManifest?.imageLocation;
-  if (!location) return { snapshotIds };
-  return { snapshotIds, bundle: await readBundle(deps.s3(region), location) };
+  if (!location) return { snapshotIds, unownedSnapshotIds };
+  return { snapshotIds, unownedSnapshotIds, bundle: await readBundle(deps.s3(region), location) };
 }
 
 /**
  * The error for a create that failed after the image exists: carries the id and the best outputs
- * that can be read now (so destroy can still clean up), plus `__provider` for the host.
+ * that can be read now (so destroy can still clean up), plus `__provider` for the host. The describe
+ * is tried twice, each on a fresh retry budget; snapshots are recorded only when the caller owns them.
  */
 async function partialError(
   rawInputs: ManagedAmiInputs,
@@ -262,22 +322,40 @@ async function partialError(
   imageId: string,
   cause: unknown,
   deps: ProviderDeps,
+  createToken?: string,
 ): Promise<ManagedAmiPartialError> {
-  const ec2 = deps.ec2(region);
   let image: Image | undefined;
-  try {
-    image = await describeImage(ec2, imageId);
-  } catch {
-    image = undefined;
+  for (let attempt = 0; attempt < 2 && !image; attempt++) {
+    image = await describeImage(deps.ec2(region), imageId).catch(() => undefined);
   }
   const known: Image = image ?? {
     ImageId: imageId,
     State: "pending",
     RootDeviceType: inputs.fromManifest ? "instance-store" : "ebs",
   };
-  let snapshotIds = snapshotIdsOf(known);
-  if (snapshotIds.length === 0 && inputs.fromSnapshots) {
-    snapshotIds = inputs.fromSnapshots.blockDeviceMappings.map((m) => m.snapshotId);
+  const candidates = new Set(snapshotIdsOf(known));
+  if (candidates.size === 0 && inputs.fromSnapshots) {
+    for (const m of inputs.fromSnapshots.blockDeviceMappings) candidates.add(m.snapshotId);
+  }
+  const notes: string[] = [];
+  const owned = new Set<string>();
+  const ec2 = deps.ec2(region);
+  // Snapshots CreateImage/CopyImage made for this image, found by token tag or AWS's description.
+  await provablyOwnedSnapshots(ec2, imageId, createToken)
+    .then((ids) => ids.forEach((id) => owned.add(id)))
+    .catch(() => notes.push("its snapshots could not be looked up"));
+  let unowned: string[] = [];
+  if (candidates.size > 0) {
+    await partitionOwnSnapshots(ec2, [...candidates])
+      .then((p) => {
+        p.owned.forEach((id) => owned.add(id));
+        unowned = p.notOwned.filter((id) => !owned.has(id));
+      })
+      .catch(() =>
+        notes.push(
+          `the ownership of ${[...candidates].join(", ")} could not be checked, so they are not recorded`,
+        ),
+      );
   }
   let bundle: OwnedBundle | undefined;
   if (inputs.fromManifest) {
@@ -287,11 +365,13 @@ async function partialError(
       bundle = undefined;
     }
   }
-  const props: Record<string, unknown> = { ...outputsFor(inputs, region, known, { snapshotIds, bundle }) };
+  const storage = { snapshotIds: [...owned].sort(), bundle, unownedSnapshotIds: unowned };
+  const props: Record<string, unknown> = { ...outputsFor(inputs, region, known, storage, createToken) };
   const provider = (rawInputs as { __provider?: unknown }).__provider;
   if (provider !== undefined) props.__provider = provider;
   const message =
     `${label(inputs.name, imageId)}: the image was created but did not become ready: ${causeText(cause)}. ` +
+    (notes.length > 0 ? `Also, ${notes.join("; ")}. ` : "") +
     "It is kept in state: run `pulumi up` again to finish it, or `pulumi destroy` to remove it and its storage.";
   return new ManagedAmiPartialError(message, imageId, props);
 }
@@ -361,7 +441,9 @@ async function adoptImage(
       await setImageDescription(ec2, imageId, inputs.description);
     }
     await tagResources(ec2, [imageId], inputs.tags);
-    await tagResources(ec2, storage.snapshotIds, ownedSnapshotTags(inputs.tags, imageId));
+    if (inputs.deleteSnapshots !== false) {
+      await tagResources(ec2, storage.snapshotIds, ownedSnapshotTags(inputs.tags, imageId));
+    }
   } catch (err) {
     const props: Record<string, unknown> = { ...outputsFor(adopted, region, image, storage) };
     const provider = (rawInputs as { __provider?: unknown }).__provider;
@@ -372,5 +454,15 @@ async function adoptImage(
       props,
     );
   }
-  return { id: imageId, outs: outputsFor(adopted, region, image, storage) };
+  warnUnowned(deps, image.Name, imageId, storage.unownedSnapshotIds);
+  const outs = outputsFor(adopted, region, image, storage);
+  try {
+    return { id: imageId, outs: await withLifecycle(deps.ec2(region), outs, image) };
+  } catch (err) {
+    throw new ManagedAmiPartialError(
+      `${label(image.Name, imageId)}: adopted, but setting its lifecycle failed: ${errorMessage(err)}. Run \`pulumi up\` again.`,
+      imageId,
+      dropUndefined({ ...outs, __provider: (rawInputs as { __provider?: unknown }).__provider }),
+    );
+  }
 }

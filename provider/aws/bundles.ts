@@ -10,6 +10,7 @@ import {
   S3Client,
   paginateListObjectsV2,
 } from "@aws-sdk/client-s3";
+import { SaxesParser } from "saxes";
 import type { OwnedBundle } from "../types";
 import { forPaginator } from "./clients";
 import { errorCode, errorMessage, isNoSuchKey } from "./errors";
@@ -34,31 +35,87 @@ export function bundleLocation(bundle: OwnedBundle): string {
   return `${bundle.bucket}/${bundle.manifestKey}`;
 }
 
-const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-function decodeXml(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, entity: string) => {
-    if (entity[0] === "#") {
-      const code = entity[1].toLowerCase() === "x" ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
-      return String.fromCodePoint(code);
-    }
-    return XML_ENTITIES[entity.toLowerCase()];
-  });
+/** A manifest (or recorded bundle) refused because of its content; the message names the cause. */
+export class ManifestRefusedError extends Error {
+  override name = "ManifestRefusedError";
 }
 
-/** The part file names listed in a manifest's `<parts><part><filename>` entries, in order. */
-export function parseManifestParts(xml: string): string[] {
-  const parts = /<parts\b[^>]*>([\s\S]*?)<\/parts>/i.exec(xml);
-  if (!parts) throw new Error("the manifest has no <parts> section");
-  const names: string[] = [];
-  for (const part of parts[1].matchAll(/<part\b[^>]*>([\s\S]*?)<\/part>/gi)) {
-    const filename = /<filename>([\s\S]*?)<\/filename>/i.exec(part[1]);
-    const name = filename ? decodeXml(filename[1].trim()) : "";
-    if (!name) throw new Error("a <part> of the manifest has no <filename>");
-    names.push(name);
+function refuse(cause: string): never {
+  throw new ManifestRefusedError(cause);
+}
+
+/**
+ * A part file name is a plain relative name inside the manifest's folder: not empty, not absolute,
+ * no `.`/`..` segment, no backslash or control character. Anything else could make destroy delete
+ * a key outside the bundle, so it is refused, never deleted.
+ */
+export function checkPartName(name: string): string {
+  if (name === "") refuse("a <part> has an empty <filename>");
+  if (name.startsWith("/")) refuse(`the part name "${name}" is an absolute key`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\\\u0000-\u001f]/.test(name)) refuse(`the part name ${JSON.stringify(name)} contains a backslash or a control character`);
+  if (name.split("/").some((segment) => segment === ".." || segment === "." || segment === "")) {
+    refuse(`the part name "${name}" escapes the manifest's folder (empty, "." or ".." path segment)`);
   }
-  if (names.length === 0) throw new Error("the manifest lists no parts");
+  return name;
+}
+
+/**
+ * The part file names listed in a manifest's `<parts><part><filename>` entries, in order, read with
+ * a real XML parser (saxes): comments are ignored, CDATA and entities decoded, namespace prefixes
+ * matched by local name. Refuses malformed XML and part names that would leave the manifest's folder.
+ */
+export function parseManifestParts(xml: string): string[] {
+  const parser = new SaxesParser({ xmlns: true });
+  const stack: string[] = [];
+  const names: string[] = [];
+  let sawParts = false;
+  let text: string | undefined;
+  let partHasName = false;
+  const inFilename = () => stack.length >= 3 && stack.at(-1) === "filename" && stack.at(-2) === "part" && stack.at(-3) === "parts";
+  parser.on("opentag", (tag) => {
+    stack.push(tag.local);
+    if (tag.local === "parts") sawParts = true;
+    if (tag.local === "part" && stack.at(-2) === "parts") partHasName = false;
+    if (inFilename()) text = "";
+  });
+  const onText = (chunk: string) => {
+    if (text !== undefined && inFilename()) text += chunk;
+  };
+  parser.on("text", onText);
+  parser.on("cdata", onText);
+  parser.on("closetag", (tag) => {
+    if (inFilename() && text !== undefined) {
+      if (partHasName) refuse("a <part> of the manifest has more than one <filename>");
+      names.push(checkPartName(text.trim()));
+      partHasName = true;
+      text = undefined;
+    } else if (tag.local === "part" && stack.at(-2) === "parts" && !partHasName) {
+      refuse("a <part> of the manifest has no <filename>");
+    }
+    stack.pop();
+  });
+  try {
+    parser.write(xml).close();
+  } catch (err) {
+    if (err instanceof ManifestRefusedError) throw err;
+    throw new ManifestRefusedError(`the manifest is not well-formed XML (${errorMessage(err)})`, { cause: err });
+  }
+  if (!sawParts) refuse("the manifest has no <parts> section");
+  if (names.length === 0) refuse("the manifest lists no parts");
   return names;
+}
+
+/**
+ * The recorded part keys of a bundle must all sit inside its manifest's folder (checked again at
+ * destroy for records written before the parser refused escaping names). Throws naming the key.
+ */
+export function checkBundleKeys(bundle: OwnedBundle): void {
+  const folder = bundle.manifestKey.includes("/") ? bundle.manifestKey.slice(0, bundle.manifestKey.lastIndexOf("/") + 1) : "";
+  for (const key of bundle.partKeys) {
+    if (!key.startsWith(folder)) refuse(`the recorded part key "${key}" is outside the manifest's folder "${folder}"`);
+    checkPartName(key.slice(folder.length));
+  }
 }
 
 /** Fetch the manifest at `imageLocation` and return the bundle it describes (manifest key + part keys). */

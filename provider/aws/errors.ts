@@ -53,7 +53,10 @@ export const isSnapshotInUse = is("InvalidSnapshot.InUse");
 export function isSnapshotLocked(err: unknown): boolean {
   const code = errorCode(err);
   if (code === "SnapshotLocked" || code === "InvalidSnapshot.Locked") return true;
-  return (code === "OperationNotPermitted" || code === "IncorrectState") && /\block(ed)?\b/i.test(errorMessage(err));
+  return (
+    (code === "OperationNotPermitted" || code === "IncorrectState") &&
+    /\block(ed)?\b/i.test(errorMessage(err))
+  );
 }
 
 /** The caller lacks permission (IAM or SCP), or its credentials are not accepted. */
@@ -71,9 +74,14 @@ export const isAccessDenied = is(
 /** Throttled by the service (the clients retry these; this is for reporting an exhausted budget). */
 export function isThrottling(err: unknown): boolean {
   return (
-    ["RequestLimitExceeded", "Throttling", "ThrottlingException", "SlowDown", "RequestThrottled", "TooManyRequestsException"].includes(
-      errorCode(err),
-    ) || httpStatus(err) === 429
+    [
+      "RequestLimitExceeded",
+      "Throttling",
+      "ThrottlingException",
+      "SlowDown",
+      "RequestThrottled",
+      "TooManyRequestsException",
+    ].includes(errorCode(err)) || httpStatus(err) === 429
   );
 }
 
@@ -84,8 +92,25 @@ export function isTransient(err: unknown): boolean {
   const code = errorCode(err);
   const sysCode = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
   return (
-    ["TimeoutError", "RequestTimeout", "RequestTimeoutException", "InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"].includes(code) ||
-    (typeof sysCode === "string" && ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"].includes(sysCode))
+    [
+      "TimeoutError",
+      "RequestTimeout",
+      "RequestTimeoutException",
+      "InternalError",
+      "InternalFailure",
+      "ServiceUnavailable",
+      "Unavailable",
+    ].includes(code) ||
+    (typeof sysCode === "string" &&
+      [
+        "ECONNRESET",
+        "ECONNREFUSED",
+        "EPIPE",
+        "ETIMEDOUT",
+        "EHOSTUNREACH",
+        "ENETUNREACH",
+        "EAI_AGAIN",
+      ].includes(sysCode))
   );
 }
 
@@ -98,17 +123,41 @@ export const isDryRunOk = is("DryRunOperation");
  */
 export function isDeregistrationProtected(err: unknown): boolean {
   const code = errorCode(err);
-  if (code === "DeregistrationProtectionEnabled" || code === "InvalidImage.DeregistrationProtected") return true;
+  if (code === "DeregistrationProtectionEnabled" || code === "InvalidImage.DeregistrationProtected")
+    return true;
   return (
-    ["OperationNotPermitted", "InvalidParameterValue", "InvalidParameter", "IncorrectState", "UnsupportedOperation"].includes(code) &&
-    /deregistration protection/i.test(errorMessage(err))
+    [
+      "OperationNotPermitted",
+      "InvalidParameterValue",
+      "InvalidParameter",
+      "IncorrectState",
+      "UnsupportedOperation",
+    ].includes(code) && /deregistration protection/i.test(errorMessage(err))
   );
 }
+
+/**
+ * DescribeImageReferences cannot be answered: the endpoint does not know the action, or the identity
+ * lacks `ec2:DescribeImageReferences` (the in-use guard then warns and proceeds).
+ */
+export function isImageReferencesUnavailable(err: unknown): boolean {
+  return (
+    ["InvalidAction", "UnknownOperation", "UnknownOperationException", "UnsupportedOperation", "NotImplemented"].includes(errorCode(err)) ||
+    ["UnauthorizedOperation", "AccessDenied", "AccessDeniedException"].includes(errorCode(err))
+  );
+}
+
+/** The launch template does not exist (any more). */
+export const isLaunchTemplateNotFound = is("InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException");
 
 /** S3: the object (or the bucket) does not exist. HeadObject has no body, so a bare 404 counts too. */
 export function isNoSuchKey(err: unknown): boolean {
   const code = errorCode(err);
-  return code === "NoSuchKey" || code === "NotFound" || (code !== "NoSuchBucket" && httpStatus(err) === 404 && code !== "AccessDenied");
+  return (
+    code === "NoSuchKey" ||
+    code === "NotFound" ||
+    (code !== "NoSuchBucket" && httpStatus(err) === 404 && code !== "AccessDenied")
+  );
 }
 
 /** S3: the bucket does not exist. */
@@ -126,6 +175,49 @@ export function unreachableReason(err: unknown): string | undefined {
   if (code === "ECONNREFUSED") return "connection refused (nothing listens at that address and port)";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `the host name does not resolve (DNS: ${code})`;
   if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return `no network route to the host (${code})`;
-  if (errorCode(err) === "TimeoutError" && /establish a connection/i.test(errorMessage(err))) return "no connection within the connect timeout";
+  if (errorCode(err) === "TimeoutError" && /establish a connection/i.test(errorMessage(err)))
+    return "no connection within the connect timeout";
   return undefined;
 }
+
+/**
+ * The endpoint does not serve STS: it answers STS as an unknown action, or nothing listens where STS
+ * would be. Only the account check treats these as "skip"; every other call reports them.
+ */
+export function isStsUnavailable(err: unknown): boolean {
+  const code = errorCode(err);
+  if (
+    ["InvalidAction", "UnknownOperation", "UnknownOperationException", "InvalidQueryParameter"].includes(code)
+  )
+    return true;
+  if (httpStatus(err) === 404 || httpStatus(err) === 501) return true;
+  const sysCode = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof sysCode === "string" && ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"].includes(sysCode);
+}
+
+/**
+ * The endpoint does not implement the action (`InvalidAction`, `UnknownOperation`,
+ * `NotImplemented`): a state read (locks, fast launch, Recycle Bin) that cannot be answered.
+ */
+export function isUnsupportedAction(err: unknown): boolean {
+  const code = errorCode(err);
+  return (
+    ["InvalidAction", "UnknownOperation", "UnknownOperationException", "NotImplemented"].includes(code) ||
+    httpStatus(err) === 501
+  );
+}
+
+/** DisableFastLaunch on an image that has no fast launch (any more): nothing to disable. */
+export function isFastLaunchNotEnabled(err: unknown): boolean {
+  const code = errorCode(err);
+  return (
+    (code === "InvalidParameterValue" || code === "InvalidParameter") &&
+    /fast launch|not enabled/i.test(errorMessage(err))
+  );
+}
+
+/**
+ * STS refused the credentials that EC2 may still accept (an STS endpoint other than the EC2 one, e.g. a
+ * profile's ec2-only `endpoint_url`). Expired credentials are not included: every call would fail.
+ */
+export const isStsCredentialRefusal = is("InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException");

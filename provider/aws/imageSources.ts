@@ -15,21 +15,42 @@ import {
   ModifyImageAttributeCommand,
   paginateDescribeImages,
   RegisterImageCommand,
+  TagSpecification,
   VolumeType,
 } from "@aws-sdk/client-ec2";
 import { CopyOfSource, FromInstanceSource, FromManifestSource, FromSnapshotsSource } from "../types";
 import { isNotFoundImage } from "./errors";
 import { forPaginator } from "./clients";
 import { describeImage } from "./images";
-import { tagSpecifications } from "./tags";
+import { CREATE_TOKEN_TAG, finishedToken, tagSpecifications, withBookkeepingTag } from "./tags";
 
 type Ec2 = Pick<EC2Client, "send">;
 
-/** What every create call shares: the AMI name, description and tags. */
+/** What every create call shares: the AMI name, description and tags, and this create's token. */
 export interface ImageBasics {
   name: string;
   description?: string;
   tags?: Record<string, string>;
+  /** This create's token (`managed-ami:create-token`), fresh per create; unset = no token tag. */
+  token?: string;
+  /** Also write the token on the snapshots CreateImage/CopyImage make; default false (they are not ours to delete). */
+  tokenOnSnapshots?: boolean;
+}
+
+/** TagSpecifications for a create call: user tags + the token on the image (and snapshots if asked). */
+function createTagSpecs(basics: ImageBasics, withSnapshots: boolean): TagSpecification[] | undefined {
+  const imageTags = basics.token
+    ? withBookkeepingTag(basics.tags, CREATE_TOKEN_TAG, basics.token)
+    : basics.tags;
+  const specs = tagSpecifications(imageTags, ["image"]) ?? [];
+  if (withSnapshots) {
+    const snapTags =
+      basics.token && basics.tokenOnSnapshots
+        ? withBookkeepingTag(basics.tags, CREATE_TOKEN_TAG, basics.token)
+        : basics.tags;
+    specs.push(...(tagSpecifications(snapTags, ["snapshot"]) ?? []));
+  }
+  return specs.length > 0 ? specs : undefined;
 }
 
 /** RegisterImage of an EBS-backed image; defaults: x86_64, hvm, ENA on, gp3, delete on termination. */
@@ -57,7 +78,7 @@ export async function registerFromSnapshots(
       EnaSupport: src.enaSupport ?? true,
       BootMode: src.bootMode as BootModeValues | undefined,
       // RegisterImage accepts only `image` tag specifications; the snapshots are tagged afterwards.
-      TagSpecifications: tagSpecifications(basics.tags, ["image"]),
+      TagSpecifications: createTagSpecs(basics, false),
     }),
   );
   return requireImageId(out.ImageId, "RegisterImage", basics.name);
@@ -75,7 +96,7 @@ export async function registerFromManifest(
       Description: basics.description,
       ImageLocation: src.imageLocation,
       Architecture: (src.architecture ?? "x86_64") as ArchitectureValues,
-      TagSpecifications: tagSpecifications(basics.tags, ["image"]),
+      TagSpecifications: createTagSpecs(basics, false),
     }),
   );
   return requireImageId(out.ImageId, "RegisterImage", basics.name);
@@ -93,16 +114,17 @@ export async function createFromInstance(
       Name: basics.name,
       Description: basics.description,
       NoReboot: src.noReboot ?? false,
-      TagSpecifications: tagSpecifications(basics.tags, ["image", "snapshot"]),
+      TagSpecifications: createTagSpecs(basics, true),
     }),
   );
   return requireImageId(out.ImageId, "CreateImage", basics.name);
 }
 
 /**
- * The ClientToken of a CopyImage: a digest of everything the request sends plus the target region,
- * so a retried request (by the SDK or a re-run) returns the same copy instead of making a second one.
- * `attempt` > 0 salts it, for when AWS hands back an earlier copy that has since been deregistered.
+ * The ClientToken of a CopyImage: a digest of everything the request sends, the target region and
+ * this create's token (fresh per create, kept in state), so the SDK's retries of one create return
+ * the same copy while every new create (destroy, then up again) makes a new one. `attempt` > 0
+ * salts it, for when AWS hands back a copy of this create that has since been deregistered.
  */
 export function copyClientToken(
   targetRegion: string,
@@ -121,6 +143,7 @@ export function copyClientToken(
     src.encrypted ?? false,
     src.kmsKeyId ?? null,
     attempt,
+    basics.token ?? null,
   ]);
   // ClientToken: up to 64 ASCII characters.
   return `mami-${createHash("sha256").update(material).digest("hex").slice(0, 59)}`;
@@ -146,7 +169,7 @@ export async function copyImage(
       Encrypted: src.encrypted || src.kmsKeyId ? true : undefined,
       KmsKeyId: src.kmsKeyId,
       ClientToken: copyClientToken(targetRegion, basics, src, attempt),
-      TagSpecifications: tagSpecifications(basics.tags, ["image", "snapshot"]),
+      TagSpecifications: createTagSpecs(basics, true),
     }),
   );
   return requireImageId(out.ImageId, "CopyImage", basics.name);
@@ -190,26 +213,41 @@ export async function ownImagesNamed(ec2: Ec2, name: string): Promise<Image[]> {
   return found;
 }
 
-/** How long before a create call an image it made may appear to have been created (clock skew). */
-const CLOCK_SKEW_MS = 10 * 60_000;
-
 /**
- * After `InvalidAMIName.Duplicate`: the image an earlier attempt of the SAME call made (its answer
- * was lost and the SDK retried). It must be ours, registered, created since the call started
- * (give or take clock skew) and from the same source; anything else is a real name clash.
+ * After `InvalidAMIName.Duplicate`: the image an earlier attempt of THIS create made (its answer was
+ * lost and the SDK retried), or one an interrupted create of the SAME resource (same stack, same
+ * resource: the token's claim-key part) made and never finished. Only the caller's registered images
+ * carrying such a token are claimed; every other image (another stack's, a finished one) is a clash.
  */
 export async function findRetriedImage(
   ec2: Ec2,
   name: string,
-  startedAt: number,
-  sameSource: (image: Image) => boolean,
+  token: string,
 ): Promise<{ imageId?: string; clash: Image[] }> {
   const images = (await ownImagesNamed(ec2, name)).filter((i) => i.State !== "deregistered");
-  const mine = images.find((i) => {
-    const created = Date.parse(i.CreationDate ?? "");
-    return Number.isFinite(created) && created >= startedAt - CLOCK_SKEW_MS && sameSource(i);
-  });
+  const mine =
+    images.find((i) => hasCreateToken(i, token)) ?? images.find((i) => interruptedBySameResource(i, token));
   return { imageId: mine?.ImageId, clash: images };
+}
+
+/** Whether an image carries `managed-ami:create-token` = `token` (finished or not). */
+export function hasCreateToken(image: Image, token: string): boolean {
+  return (image.Tags ?? []).some(
+    (t) => t.Key === CREATE_TOKEN_TAG && (t.Value === token || t.Value === finishedToken(token)),
+  );
+}
+
+/** An unfinished create's image whose token has the same claim key (`mami-<key>-…`) as `token`. */
+function interruptedBySameResource(image: Image, token: string): boolean {
+  const key = /^(mami-[0-9a-f]{16}-)[0-9a-f]{24}$/.exec(token)?.[1];
+  if (!key) return false;
+  return (image.Tags ?? []).some(
+    (t) =>
+      t.Key === CREATE_TOKEN_TAG &&
+      t.Value !== undefined &&
+      t.Value.startsWith(key) &&
+      !t.Value.endsWith(".done"),
+  );
 }
 
 /** Whether an image was made from these snapshots (same root device, same snapshot set). */

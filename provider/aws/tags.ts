@@ -2,6 +2,7 @@
  * Tags on the AMI and on the snapshots it owns: the tag specification for create calls, the
  * difference between two tag maps, and CreateTags/DeleteTags to apply that difference.
  */
+import { randomBytes } from "node:crypto";
 import { CreateTagsCommand, DeleteTagsCommand, EC2Client, Tag, TagSpecification } from "@aws-sdk/client-ec2";
 
 type Ec2 = Pick<EC2Client, "send">;
@@ -12,18 +13,52 @@ type Ec2 = Pick<EC2Client, "send">;
  */
 export const MANAGED_AMI_IMAGE_TAG = "managed-ami:image-id";
 
+/**
+ * The tag every create writes through TagSpecifications on the new AMI (and on the snapshots
+ * CreateImage/CopyImage make, when this resource will delete them): value = that create's token.
+ * After a lost answer, only an image carrying this token is claimed.
+ */
+export const CREATE_TOKEN_TAG = "managed-ami:create-token";
+
 /** AWS's limit of tags per resource. */
 const MAX_TAGS = 50;
+
+/**
+ * A fresh token for one create: `mami-` + 32 random hex characters, or with a resource's claim key
+ * (stable per stack and resource) `mami-<key>-<24 random hex>`. Fits a 64-character ClientToken.
+ */
+export function newCreateToken(claimKey?: string): string {
+  if (claimKey && /^[0-9a-f]{16}$/.test(claimKey))
+    return `mami-${claimKey}-${randomBytes(12).toString("hex")}`;
+  return `mami-${randomBytes(16).toString("hex")}`;
+}
+
+/** The create-token tag value once the create finished and returned (no longer claimable by its resource). */
+export function finishedToken(token: string): string {
+  return `${token}.done`;
+}
+
+/** The user's tags plus `key=value`, unless the user's tags already fill all 50 places (user tags win). */
+export function withBookkeepingTag(
+  tags: Record<string, string> | undefined,
+  key: string,
+  value: string,
+): Record<string, string> {
+  const user = tags ?? {};
+  if (key in user || Object.keys(user).length >= MAX_TAGS) return { ...user };
+  return { ...user, [key]: value };
+}
 
 /**
  * The tags for the snapshots an image owns: the user's tags plus the ownership tag, which is left
  * out when the user's tags already use all 50 places (user tags win; the audit then falls back to
  * the snapshot's description).
  */
-export function ownedSnapshotTags(tags: Record<string, string> | undefined, imageId: string): Record<string, string> {
-  const user = tags ?? {};
-  if (MANAGED_AMI_IMAGE_TAG in user || Object.keys(user).length >= MAX_TAGS) return { ...user };
-  return { ...user, [MANAGED_AMI_IMAGE_TAG]: imageId };
+export function ownedSnapshotTags(
+  tags: Record<string, string> | undefined,
+  imageId: string,
+): Record<string, string> {
+  return withBookkeepingTag(tags, MANAGED_AMI_IMAGE_TAG, imageId);
 }
 
 /** A plain tag map as SDK `Tag`s, in key order; an empty or missing map gives `[]`. */
@@ -34,13 +69,14 @@ export function toSdkTags(tags: Record<string, string> | undefined): Tag[] {
 }
 
 /**
- * SDK tags as a plain map, leaving out AWS-reserved `aws:` keys (nobody can set or remove them).
- * Returns `undefined` when no user tag is left.
+ * SDK tags as a plain map, leaving out AWS-reserved `aws:` keys (nobody can set or remove them) and
+ * this package's own bookkeeping tags. Returns `undefined` when no user tag is left.
  */
 export function fromSdkTags(tags: Tag[] | undefined): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const t of tags ?? []) {
     if (t.Key === undefined || t.Key.startsWith("aws:")) continue;
+    if (t.Key === CREATE_TOKEN_TAG || t.Key === MANAGED_AMI_IMAGE_TAG) continue;
     out[t.Key] = t.Value ?? "";
   }
   return Object.keys(out).length > 0 ? out : undefined;

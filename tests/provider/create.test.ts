@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RegisterImageCommand } from "@aws-sdk/client-ec2";
-import { CopyOfSource } from "../../provider/types";
+import { CopyOfSource, ManagedAmiInputs } from "../../provider/types";
 import {
   copyClientToken,
   copyImage,
@@ -9,7 +9,7 @@ import {
   waitForImageAvailable,
 } from "../../provider/aws/imageSources";
 import { ec2Client } from "../../provider/aws/clients";
-import { MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
+import { CREATE_TOKEN_TAG, MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import { createManagedAmi, ManagedAmiPartialError } from "../../provider/create";
 import {
   ACCESS_KEY,
@@ -73,7 +73,13 @@ describe("provider create", () => {
       const image = await describeImage(env, id);
       assert.equal(image?.State, "available");
       assert.equal(image?.Architecture, "arm64");
-      assert.deepEqual(tagMap(image?.Tags), { team: "core", env: "test" });
+      // The image carries the user's tags plus this create's token (written by RegisterImage itself).
+      assert.match(outs.createToken ?? "", /^mami-[0-9a-f]{32}$/);
+      assert.deepEqual(tagMap(image?.Tags), {
+        team: "core",
+        env: "test",
+        [CREATE_TOKEN_TAG]: `${outs.createToken}.done`, // marked finished once the create returned
+      });
       assert.equal(outs.imageId, id);
       assert.equal(outs.rootDeviceType, "ebs");
       assert.equal(outs.ownerId, "111111111111");
@@ -182,27 +188,33 @@ describe("provider create", () => {
       }
     });
 
-    it("copies again with a fresh token when the token's earlier copy is deregistered", async () => {
+    it("every create sends a fresh ClientToken: a fourth destroy → up cycle with identical inputs still copies", async () => {
       const source = await makeImage(env, "copy-source-3", OTHER_REGION);
       const inputs = { name: "copy-again", copyOf: { sourceImageId: source, sourceRegion: OTHER_REGION } };
-      const first = await createManagedAmi(inputs, env.deps());
-      const record = env.aws.state.images.get(first.id);
-      assert.ok(record);
-      Object.assign(record, {
-        state: "deregistered",
-        deregisteredAt: env.aws.clock.now(),
-        name: "copy-again-old",
-      });
-      const mark = env.mark();
-      const second = await createManagedAmi(inputs, env.deps());
-      assert.notEqual(second.id, first.id);
-      assert.equal(second.outs.state, "available");
-      const tokens = env.aws.log
-        .slice(mark)
-        .filter((e) => e.action === "CopyImage")
-        .map((e) => e.params["ClientToken"]);
-      assert.equal(tokens.length, 2);
-      assert.notEqual(tokens[0], tokens[1]);
+      const ids: string[] = [];
+      const tokens: string[] = [];
+      for (let cycle = 0; cycle < 4; cycle++) {
+        const mark = env.mark();
+        const created = await createManagedAmi(inputs, env.deps());
+        assert.equal(created.outs.state, "available", `cycle ${cycle}`);
+        const sent = env.aws.log
+          .slice(mark)
+          .filter((e) => e.action === "CopyImage")
+          .map((e) => e.params["ClientToken"]);
+        assert.equal(sent.length, 1, `cycle ${cycle}: one CopyImage`);
+        ids.push(created.id);
+        tokens.push(sent[0]);
+        // destroy: the copy is deregistered (still described as deregistered for a while).
+        const record = env.aws.state.images.get(created.id);
+        assert.ok(record);
+        Object.assign(record, {
+          state: "deregistered",
+          deregisteredAt: env.aws.clock.now(),
+          name: `old-${cycle}`,
+        });
+      }
+      assert.equal(new Set(ids).size, 4, "four different copies");
+      assert.equal(new Set(tokens).size, 4, "four different ClientTokens");
     });
 
     it("copies again when the token's earlier copy is gone entirely (never visible past the grace period)", async () => {
@@ -373,17 +385,99 @@ describe("provider create", () => {
         rootDeviceName: "/dev/xvda",
         blockDeviceMappings: [{ deviceName: "/dev/xvda", snapshotId: snap }],
       };
-      // The first attempt took effect; only its answer was lost.
-      const first = await env.ec2().send(
+      // The first attempt takes effect; only its answer is lost, so the SDK sends it again.
+      env.aws.faults.inject({ action: "RegisterImage", loseAnswer: true });
+      const mark = env.mark();
+      const { id, outs } = await createManagedAmi({ name: "lost-answer", fromSnapshots: source }, env.deps());
+      const registers = env.aws.log.slice(mark).filter((e) => e.action === "RegisterImage");
+      assert.deepEqual(
+        registers.map((e) => e.code),
+        ["AnswerLost", "InvalidAMIName.Duplicate"],
+      );
+      const made = [...env.aws.state.images.values()].filter((i) => i.name === "lost-answer");
+      assert.equal(made.length, 1);
+      assert.equal(id, made[0].imageId);
+      assert.deepEqual(outs.snapshotIds, [snap]);
+    });
+
+    it("never claims a same-named image from the same source that lacks this create's token (another stack's, or a time-window guess)", async () => {
+      const snap = await makeSnapshot(env);
+      // Another stack's create of the same name and source, moments earlier (its own token).
+      const theirs = await env.ec2().send(
         new RegisterImageCommand({
-          Name: "lost-answer",
+          Name: "same-everything",
           RootDeviceName: "/dev/xvda",
           BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { SnapshotId: snap } }],
+          TagSpecifications: [
+            { ResourceType: "image", Tags: [{ Key: CREATE_TOKEN_TAG, Value: "mami-theirs" }] },
+          ],
         }),
       );
-      const { id, outs } = await createManagedAmi({ name: "lost-answer", fromSnapshots: source }, env.deps());
-      assert.equal(id, first.ImageId);
-      assert.deepEqual(outs.snapshotIds, [snap]);
+      const source = {
+        rootDeviceName: "/dev/xvda",
+        blockDeviceMappings: [{ deviceName: "/dev/xvda", snapshotId: snap }],
+      };
+      await assert.rejects(
+        createManagedAmi({ name: "same-everything", fromSnapshots: source }, env.deps()),
+        (err: Error) => {
+          assert.match(err.message, new RegExp(`already exists in ${REGION} \\(${theirs.ImageId}\\)`));
+          return true;
+        },
+      );
+      assert.equal(env.aws.state.images.get(theirs.ImageId ?? "")?.state, "available");
+    });
+
+    describe("a re-run after an interrupted up (same resource: same __claimKey)", () => {
+      const KEY = "0123456789abcdef";
+      async function leftByKilledRun(name: string, snap: string, token: string): Promise<string> {
+        // What an `up` killed while waiting leaves: the image, tagged with that create's token.
+        const out = await env.ec2().send(
+          new RegisterImageCommand({
+            Name: name,
+            RootDeviceName: "/dev/xvda",
+            BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { SnapshotId: snap } }],
+            TagSpecifications: [{ ResourceType: "image", Tags: [{ Key: CREATE_TOKEN_TAG, Value: token }] }],
+          }),
+        );
+        return out.ImageId as string;
+      }
+      const source = (snap: string) => ({
+        rootDeviceName: "/dev/xvda",
+        blockDeviceMappings: [{ deviceName: "/dev/xvda", snapshotId: snap }],
+      });
+
+      it("claims the unfinished image of the same resource instead of failing with 'already exists'", async () => {
+        const snap = await makeSnapshot(env);
+        const left = await leftByKilledRun("killed-up", snap, `mami-${KEY}-${"a".repeat(24)}`);
+        const { id, outs } = await createManagedAmi(
+          { name: "killed-up", fromSnapshots: source(snap), __claimKey: KEY } as ManagedAmiInputs,
+          env.deps(),
+        );
+        assert.equal(id, left);
+        assert.deepEqual(outs.snapshotIds, [snap]);
+        assert.match(outs.createToken ?? "", new RegExp(`^mami-${KEY}-[0-9a-f]{24}$`));
+      });
+
+      it("never claims another resource's (another stack's) unfinished image, nor a finished one of its own", async () => {
+        const snap = await makeSnapshot(env);
+        await leftByKilledRun("other-stack", snap, `mami-fedcba9876543210-${"b".repeat(24)}`);
+        await assert.rejects(
+          createManagedAmi(
+            { name: "other-stack", fromSnapshots: source(snap), __claimKey: KEY } as ManagedAmiInputs,
+            env.deps(),
+          ),
+          /already exists/,
+        );
+        const snap2 = await makeSnapshot(env);
+        await leftByKilledRun("finished", snap2, `mami-${KEY}-${"c".repeat(24)}.done`);
+        await assert.rejects(
+          createManagedAmi(
+            { name: "finished", fromSnapshots: source(snap2), __claimKey: KEY } as ManagedAmiInputs,
+            env.deps(),
+          ),
+          /already exists/,
+        );
+      });
     });
 
     it("does not claim a same-named image made from other snapshots", async () => {

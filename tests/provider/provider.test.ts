@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CreateImageCommand } from "@aws-sdk/client-ec2";
 import { ManagedAmiProvider } from "../../provider/provider";
 import { ManagedAmiOutputs } from "../../provider/types";
-import { MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
+import { CREATE_TOKEN_TAG, MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import {
   describe as describeImage,
   launchInstance,
@@ -20,15 +20,10 @@ import {
 
 const REPO = join(__dirname, "..", "..");
 
-/** The `@pulumi/pulumi` module object that dist/provider/runtime.js holds. */
-function runtimePulumi(): typeof pulumi {
+/** The installed runtime (dist/provider/runtime.js), as the serialized provider loads it. */
+function runtimeModule(): typeof import("../../provider/runtime") {
   const runtimePath = require.resolve("pulumi-managed-ami/runtime", { paths: [join(REPO, "provider")] });
-  require(runtimePath);
-  const child = require.cache[runtimePath]?.children.find((m) =>
-    /@pulumi[\\/]pulumi[\\/]index\.js$/.test(m.id),
-  );
-  assert.ok(child, "runtime.js loads @pulumi/pulumi");
-  return child.exports;
+  return require(runtimePath) as typeof import("../../provider/runtime");
 }
 
 describe("ManagedAmiProvider", () => {
@@ -92,7 +87,11 @@ describe("ManagedAmiProvider", () => {
     });
     assert.deepEqual(updated.outs?.tags, { a: "2" });
     for (const s of await snapshots(env, outs.snapshotIds))
-      assert.deepEqual(tagMap(s.Tags), { a: "2", [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
+      assert.deepEqual(tagMap(s.Tags), {
+        a: "2",
+        [MANAGED_AMI_IMAGE_TAG]: outs.imageId,
+        [CREATE_TOKEN_TAG]: outs.createToken,
+      });
 
     await provider.delete(created.id, updated.outs as ManagedAmiOutputs);
     const image = await describeImage(env, created.id);
@@ -110,8 +109,8 @@ describe("ManagedAmiProvider", () => {
     };
     const ours = await provider.create({ name: "shared-a", fromSnapshots: mapping });
     const other = await provider.create({ name: "shared-b", fromSnapshots: mapping });
-    // The @pulumi/pulumi instance the runtime itself loaded (other suites may reset the require cache).
-    const log = runtimePulumi().log as { warn: typeof pulumi.log.warn };
+    // The log module the installed runtime resolves at call time (the host's @pulumi/pulumi copy).
+    const log = runtimeModule().hostPulumiLog() as { warn: typeof pulumi.log.warn };
     const warnings: string[] = [];
     const original = log.warn;
     log.warn = async (msg: string) => void warnings.push(msg);

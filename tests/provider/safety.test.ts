@@ -1,10 +1,28 @@
 // "Safe to delete" (shared with `managed-ami audit --delete`) against local-aws with the real SDK.
 import assert from "node:assert/strict";
 import { DeregisterImageCommand, LockSnapshotCommand } from "@aws-sdk/client-ec2";
-import { deleteBundleSafely, deleteSnapshotSafely, imagesUsingManifest, imagesUsingSnapshot, StorageDeleteError } from "../../provider/safety";
-import { listKeys, makeSnapshot, putBundle, registerBundle, registerEbs, startEnv, type Env } from "./teardownFixtures";
+import {
+  deleteBundleSafely,
+  deleteSnapshotSafely,
+  imagesUsingManifest,
+  imagesUsingSnapshot,
+  StorageDeleteError,
+} from "../../provider/safety";
+import {
+  listKeys,
+  makeSnapshot,
+  putBundle,
+  registerBundle,
+  registerEbs,
+  startEnv,
+  type Env,
+} from "./teardownFixtures";
 
-async function rejectsWith(p: Promise<unknown>, reason: StorageDeleteError["reason"], ...needles: string[]): Promise<void> {
+async function rejectsWith(
+  p: Promise<unknown>,
+  reason: StorageDeleteError["reason"],
+  ...needles: string[]
+): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof StorageDeleteError, String(err));
     assert.equal(err.reason, reason);
@@ -29,7 +47,10 @@ describe("safety", () => {
       env = await startEnv();
       const snap = await makeSnapshot(env.ec2);
       await deleteSnapshotSafely(env.ec2, snap);
-      assert.deepEqual(await deleteSnapshotSafely(env.ec2, snap), { snapshotId: snap, outcome: "already-gone" });
+      assert.deepEqual(await deleteSnapshotSafely(env.ec2, snap), {
+        snapshotId: snap,
+        outcome: "already-gone",
+      });
     });
 
     it("never deletes a snapshot a registered image references, and names the image", async () => {
@@ -37,9 +58,17 @@ describe("safety", () => {
       const snap = await makeSnapshot(env.ec2);
       const image = await registerEbs(env.ec2, [snap]);
       const from = env.aws.log.length;
-      assert.deepEqual(await deleteSnapshotSafely(env.ec2, snap), { snapshotId: snap, outcome: "in-use", usedBy: [image] });
+      assert.deepEqual(await deleteSnapshotSafely(env.ec2, snap), {
+        snapshotId: snap,
+        outcome: "in-use",
+        usedBy: [image],
+      });
       assert.equal(env.aws.state.snapshots.has(snap), true);
-      assert.equal(env.aws.log.slice(from).some((e) => e.action === "DeleteSnapshot"), false, "no DeleteSnapshot may be sent");
+      assert.equal(
+        env.aws.log.slice(from).some((e) => e.action === "DeleteSnapshot"),
+        false,
+        "no DeleteSnapshot may be sent",
+      );
     });
 
     it("ignores only the listed images (our own, just deregistered)", async () => {
@@ -78,7 +107,11 @@ describe("safety", () => {
       const image = await registerEbs(env.ec2, [snap]);
       await env.ec2.send(new DeregisterImageCommand({ ImageId: image }));
       await rejectsWith(
-        deleteSnapshotSafely(env.ec2, snap, { ignoreImageIds: [image], clock: env.clock, inUseTimeoutMs: 60_000 }),
+        deleteSnapshotSafely(env.ec2, snap, {
+          ignoreImageIds: [image],
+          clock: env.clock,
+          inUseTimeoutMs: 60_000,
+        }),
         "timeout",
         `snapshot ${snap}`,
         "InvalidSnapshot.InUse",
@@ -87,34 +120,63 @@ describe("safety", () => {
       assert.equal(env.aws.state.snapshots.has(snap), true);
     });
 
-    it("InUse naming an image we may not ignore ends as in-use, not deleted", async () => {
+    it("InUse with no registered user (AWS lagging) is never read from the message: it fails so a re-run resumes", async () => {
       env = await startEnv({ snapshotInUseAfterDeregisterMs: 3_600_000 });
       const snap = await makeSnapshot(env.ec2);
       const image = await registerEbs(env.ec2, [snap]);
       await env.ec2.send(new DeregisterImageCommand({ ImageId: image }));
-      const out = await deleteSnapshotSafely(env.ec2, snap, { clock: env.clock, inUseTimeoutMs: 0 });
-      assert.deepEqual(out, { snapshotId: snap, outcome: "in-use", usedBy: [image] });
+      await rejectsWith(
+        deleteSnapshotSafely(env.ec2, snap, { clock: env.clock, inUseTimeoutMs: 0 }),
+        "timeout",
+        "InvalidSnapshot.InUse",
+        "run destroy again",
+      );
+      assert.equal(env.aws.state.snapshots.has(snap), true);
     });
 
     it("a locked snapshot throws a lock error with the fix", async () => {
       env = await startEnv();
       const snap = await makeSnapshot(env.ec2);
-      await env.ec2.send(new LockSnapshotCommand({ SnapshotId: snap, LockMode: "governance", LockDuration: 1 }));
-      await rejectsWith(deleteSnapshotSafely(env.ec2, snap), "locked", `snapshot ${snap}`, "SnapshotLocked", "unlock-snapshot");
+      await env.ec2.send(
+        new LockSnapshotCommand({ SnapshotId: snap, LockMode: "governance", LockDuration: 1 }),
+      );
+      const from = env.aws.log.length;
+      await rejectsWith(
+        deleteSnapshotSafely(env.ec2, snap),
+        "locked",
+        `snapshot ${snap}`,
+        "governance mode until",
+        "unlock-snapshot",
+      );
       assert.equal(env.aws.state.snapshots.has(snap), true);
+      assert.equal(
+        env.aws.log.slice(from).filter((e) => e.action === "DeleteSnapshot").length,
+        0,
+        "a locked snapshot is not attempted",
+      );
     });
 
     it("a denied DeleteSnapshot throws naming the permission", async () => {
       env = await startEnv();
       const snap = await makeSnapshot(env.ec2);
-      env.aws.faults.inject({ action: "DeleteSnapshot", code: "UnauthorizedOperation", status: 403, times: 1 });
+      env.aws.faults.inject({
+        action: "DeleteSnapshot",
+        code: "UnauthorizedOperation",
+        status: 403,
+        times: 1,
+      });
       await rejectsWith(deleteSnapshotSafely(env.ec2, snap), "access-denied", "ec2:DeleteSnapshot");
     });
 
     it("a denied reference check throws and deletes nothing", async () => {
       env = await startEnv();
       const snap = await makeSnapshot(env.ec2);
-      env.aws.faults.inject({ action: "DescribeImages", code: "UnauthorizedOperation", status: 403, times: 1 });
+      env.aws.faults.inject({
+        action: "DescribeImages",
+        code: "UnauthorizedOperation",
+        status: 403,
+        times: 1,
+      });
       await rejectsWith(deleteSnapshotSafely(env.ec2, snap), "access-denied", "ec2:DescribeImages");
       assert.equal(env.aws.state.snapshots.has(snap), true);
     });

@@ -28,14 +28,27 @@ import {
 type Send = EC2Client["send"];
 
 /** A client whose `send` passes through to `real` but lets a test intercept calls by number. */
-function interposed(real: EC2Client, intercept: (n: number, command: unknown, next: () => Promise<unknown>) => Promise<unknown>): Pick<EC2Client, "send"> {
+function interposed(
+  real: EC2Client,
+  intercept: (n: number, command: unknown, next: () => Promise<unknown>) => Promise<unknown>,
+): Pick<EC2Client, "send"> {
   let n = 0;
-  return { send: ((command: unknown) => intercept(++n, command, () => (real.send as (c: unknown) => Promise<unknown>)(command))) as Send };
+  return {
+    send: ((command: unknown) =>
+      intercept(++n, command, () => (real.send as (c: unknown) => Promise<unknown>)(command))) as Send,
+  };
 }
 
 function deps(env: Env, extra: Partial<TeardownDeps> = {}): TeardownDeps & { warnings: string[] } {
   const warnings: string[] = [];
-  return { ec2: env.ec2, s3: env.s3, clock: env.clock, log: { warn: (m) => warnings.push(m) }, warnings, ...extra };
+  return {
+    ec2: env.ec2,
+    s3: env.s3,
+    clock: env.clock,
+    log: { warn: (m) => warnings.push(m) },
+    warnings,
+    ...extra,
+  };
 }
 
 function snapshotsLeft(env: Env, ids: string[]): string[] {
@@ -46,13 +59,17 @@ function imageState(env: Env, imageId: string): string | undefined {
   return env.aws.state.images.get(imageId)?.state;
 }
 
-async function expectTeardownError(p: Promise<unknown>, ...needles: (string | RegExp)[]): Promise<TeardownError> {
+async function expectTeardownError(
+  p: Promise<unknown>,
+  ...needles: (string | RegExp)[]
+): Promise<TeardownError> {
   try {
     await p;
   } catch (err) {
     assert.ok(err instanceof TeardownError, `expected a TeardownError, got ${String(err)}`);
     for (const n of needles) {
-      if (typeof n === "string") assert.ok(err.message.includes(n), `message lacks ${JSON.stringify(n)}:\n${err.message}`);
+      if (typeof n === "string")
+        assert.ok(err.message.includes(n), `message lacks ${JSON.stringify(n)}:\n${err.message}`);
       else assert.match(err.message, n);
     }
     return err;
@@ -67,7 +84,7 @@ describe("teardown", function () {
   describe("EBS-backed", () => {
     beforeEach(async () => (env = await startEnv()));
 
-    it("deregisters the image and deletes its snapshots in at most 4 calls, leaving foreign snapshots alone", async () => {
+    it("reads state, deregisters the image and deletes its snapshots in 6 calls by id list, leaving foreign snapshots alone", async () => {
       const foreign = await makeSnapshot(env.ec2);
       const out = await ebsAmi(env, 3);
       const from = env.aws.log.length;
@@ -76,8 +93,18 @@ describe("teardown", function () {
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), []);
       assert.ok(env.aws.state.snapshots.has(foreign), "a snapshot not recorded must survive");
       const calls = callsSince(env, from);
-      assert.deepEqual(calls, ["DescribeImages", "DeregisterImage", "DescribeSnapshots"]);
-      assert.equal(env.aws.log[from + 1].params.DeleteAssociatedSnapshots, "true");
+      assert.deepEqual(calls, [
+        "DescribeImages",
+        "DescribeFastLaunchImages",
+        "DescribeSnapshots",
+        "DescribeLockedSnapshots",
+        "DeregisterImage",
+        "ListSnapshotsInRecycleBin",
+      ]);
+      assert.equal(
+        env.aws.log.slice(from).find((e) => e.action === "DeregisterImage")?.params.DeleteAssociatedSnapshots,
+        "true",
+      );
       assert.equal(result.image, "deregistered");
       assert.deepEqual(
         result.snapshots.map((s) => s.outcome),
@@ -97,11 +124,14 @@ describe("teardown", function () {
         `ManagedAmi "web" (${out.imageId}): snapshot ${out.snapshotIds[0]} is still used by ${other}; left in place. ` +
           `Deregister ${other} or set deleteSnapshots: false.`,
       ]);
-      assert.deepEqual(result.snapshots.find((s) => s.snapshotId === out.snapshotIds[0]), {
-        snapshotId: out.snapshotIds[0],
-        outcome: "in-use",
-        usedBy: [other],
-      });
+      assert.deepEqual(
+        result.snapshots.find((s) => s.snapshotId === out.snapshotIds[0]),
+        {
+          snapshotId: out.snapshotIds[0],
+          outcome: "in-use",
+          usedBy: [other],
+        },
+      );
     });
 
     it("uses the Pulumi resource name in messages when given", async () => {
@@ -109,7 +139,10 @@ describe("teardown", function () {
       const other = await registerEbs(env.ec2, [out.snapshotIds[0]]);
       const d = deps(env, { resourceName: "base-image" });
       await teardown(out, d);
-      assert.match(d.warnings[0], new RegExp(`^ManagedAmi "base-image" \\(${out.imageId}\\): snapshot .* still used by ${other}`));
+      assert.match(
+        d.warnings[0],
+        new RegExp(`^ManagedAmi "base-image" \\(${out.imageId}\\): snapshot .* still used by ${other}`),
+      );
     });
 
     it("never deletes a snapshot of the image that was not recorded, nor any other (invariant 2)", async () => {
@@ -123,7 +156,11 @@ describe("teardown", function () {
       assert.equal(env.aws.state.snapshots.has(unrecorded), true);
       assert.equal(env.aws.state.snapshots.has(foreign), true);
       const dereg = env.aws.log.slice(from).find((e) => e.action === "DeregisterImage");
-      assert.equal(dereg?.params.DeleteAssociatedSnapshots, undefined, "AWS-side deletion must not be asked for");
+      assert.equal(
+        dereg?.params.DeleteAssociatedSnapshots,
+        undefined,
+        "AWS-side deletion must not be asked for",
+      );
     });
 
     it("deleteSnapshots: false deletes no snapshot and does not ask AWS to (invariant 3)", async () => {
@@ -132,8 +169,16 @@ describe("teardown", function () {
       const result = await teardown(out, deps(env));
       assert.equal(imageState(env, out.imageId), "deregistered");
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), out.snapshotIds);
-      assert.deepEqual(callsSince(env, from), ["DescribeImages", "DeregisterImage"]);
-      assert.equal(env.aws.log[from + 1].params.DeleteAssociatedSnapshots, undefined);
+      assert.deepEqual(callsSince(env, from), [
+        "DescribeImages",
+        "DescribeFastLaunchImages",
+        "DescribeSnapshots",
+        "DeregisterImage",
+      ]);
+      assert.equal(
+        env.aws.log.slice(from).find((e) => e.action === "DeregisterImage")?.params.DeleteAssociatedSnapshots,
+        undefined,
+      );
       assert.deepEqual(result.snapshots, []);
     });
 
@@ -193,7 +238,12 @@ describe("teardown", function () {
       env = await startEnv();
       const out = await ebsAmi(env, 1);
       await env.ec2.send(new DeregisterImageCommand({ ImageId: out.imageId }));
-      env.aws.faults.inject({ action: "DescribeImages", code: "InvalidAMIID.Unavailable", status: 400, times: 1 });
+      env.aws.faults.inject({
+        action: "DescribeImages",
+        code: "InvalidAMIID.Unavailable",
+        status: 400,
+        times: 1,
+      });
       const result = await teardown(out, deps(env));
       assert.equal(result.image, "already-gone");
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), []);
@@ -204,7 +254,9 @@ describe("teardown", function () {
       const out = await ebsAmi(env, 1);
       await env.ec2.send(new DeregisterImageCommand({ ImageId: out.imageId }));
       const ec2 = interposed(env.ec2, async (_n, command, next) =>
-        command instanceof DescribeImagesCommand && command.input.ImageIds ? { Images: [], $metadata: {} } : next(),
+        command instanceof DescribeImagesCommand && command.input.ImageIds
+          ? { Images: [], $metadata: {} }
+          : next(),
       );
       const result = await teardown(out, deps(env, { ec2 }));
       assert.equal(result.image, "already-gone");
@@ -219,23 +271,40 @@ describe("teardown", function () {
       const result = await teardown(out, deps(env));
       assert.equal(result.deleteSnapshotResults, undefined);
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), []);
-      assert.deepEqual(result.snapshots.map((s) => s.outcome), ["deleted", "deleted", "deleted"]);
+      assert.deepEqual(
+        result.snapshots.map((s) => s.outcome),
+        ["deleted", "deleted", "deleted"],
+      );
     });
 
     it("a lingering InvalidSnapshot.InUse after deregistration is retried until it clears", async () => {
-      env = await startEnv({ supportsDeleteAssociatedSnapshots: false, snapshotInUseAfterDeregisterMs: 20_000 });
+      env = await startEnv({
+        supportsDeleteAssociatedSnapshots: false,
+        snapshotInUseAfterDeregisterMs: 20_000,
+      });
       const out = await ebsAmi(env, 2);
       const from = env.aws.log.length;
       await teardown(out, deps(env));
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), []);
-      assert.ok(env.aws.log.slice(from).some((e) => e.code === "InvalidSnapshot.InUse"), "the endpoint did answer InUse");
+      assert.ok(
+        env.aws.log.slice(from).some((e) => e.code === "InvalidSnapshot.InUse"),
+        "the endpoint did answer InUse",
+      );
       assert.ok(env.clock.slept >= 20_000 && env.clock.slept < 200_000, `slept ${env.clock.slept}`);
     });
 
     it("an InUse that outlasts the bound fails the delete with cause and fix; a re-run later completes", async () => {
-      env = await startEnv({ supportsDeleteAssociatedSnapshots: false, snapshotInUseAfterDeregisterMs: 10 * 60_000 });
+      env = await startEnv({
+        supportsDeleteAssociatedSnapshots: false,
+        snapshotInUseAfterDeregisterMs: 10 * 60_000,
+      });
       const out = await ebsAmi(env, 1);
-      await expectTeardownError(teardown(out, deps(env, { inUseTimeoutMs: 60_000 })), out.snapshotIds[0], "InvalidSnapshot.InUse", "run destroy again");
+      await expectTeardownError(
+        teardown(out, deps(env, { inUseTimeoutMs: 60_000 })),
+        out.snapshotIds[0],
+        "InvalidSnapshot.InUse",
+        "run destroy again",
+      );
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), out.snapshotIds);
       env.aws.advance(10 * 60_000);
       await teardown(out, deps(env));
@@ -246,16 +315,27 @@ describe("teardown", function () {
   describe("deregistration protection (step 2)", () => {
     beforeEach(async () => (env = await startEnv({ protectionCooldownMs: 24 * 3600_000 })));
 
-    async function protectedAmi(withCooldown: boolean, extra: Partial<ManagedAmiOutputs> = {}): Promise<ManagedAmiOutputs> {
+    async function protectedAmi(
+      withCooldown: boolean,
+      extra: Partial<ManagedAmiOutputs> = {},
+    ): Promise<ManagedAmiOutputs> {
       const out = await ebsAmi(env, 2, extra);
-      await env.ec2.send(new EnableImageDeregistrationProtectionCommand({ ImageId: out.imageId, WithCooldown: withCooldown }));
+      await env.ec2.send(
+        new EnableImageDeregistrationProtectionCommand({ ImageId: out.imageId, WithCooldown: withCooldown }),
+      );
       return out;
     }
 
     it("without disableDeregistrationProtection: fails before anything is deleted, saying how to fix it", async () => {
       const out = await protectedAmi(false);
       const from = env.aws.log.length;
-      await expectTeardownError(teardown(out, deps(env)), out.imageId, "deregistration protection is on", "nothing was deleted", "disableDeregistrationProtection: true");
+      await expectTeardownError(
+        teardown(out, deps(env)),
+        out.imageId,
+        "deregistration protection is on",
+        "nothing was deleted",
+        "disableDeregistrationProtection: true",
+      );
       assert.deepEqual(callsSince(env, from), ["DescribeImages"]);
       assert.equal(imageState(env, out.imageId), "available");
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), out.snapshotIds);
@@ -270,7 +350,12 @@ describe("teardown", function () {
 
     it("with a cooldown: fails naming the time it lifts, deletes nothing, and completes after it", async () => {
       const out = await protectedAmi(true, { disableDeregistrationProtection: true });
-      const err = await expectTeardownError(teardown(out, deps(env)), "cooldown", "nothing was deleted", /until \d{4}-\d\d-\d\dT/);
+      const err = await expectTeardownError(
+        teardown(out, deps(env)),
+        "cooldown",
+        "nothing was deleted",
+        /until \d{4}-\d\d-\d\dT/,
+      );
       const lifts = /until (\S+);/.exec(err.message)?.[1] as string;
       const expected = env.aws.clock.now() + 24 * 3600_000;
       assert.ok(Math.abs(Date.parse(lifts) - expected) < 60_000, `lifts at ${lifts}`);
@@ -290,7 +375,9 @@ describe("teardown", function () {
     it("a locked snapshot fails the delete with a clear message; a re-run after UnlockSnapshot completes", async () => {
       env = await startEnv();
       const out = await ebsAmi(env, 2);
-      await env.ec2.send(new LockSnapshotCommand({ SnapshotId: out.snapshotIds[0], LockMode: "governance", LockDuration: 1 }));
+      await env.ec2.send(
+        new LockSnapshotCommand({ SnapshotId: out.snapshotIds[0], LockMode: "governance", LockDuration: 1 }),
+      );
       const err = await expectTeardownError(
         teardown(out, deps(env)),
         `ManagedAmi "web" (${out.imageId})`,
@@ -313,9 +400,16 @@ describe("teardown", function () {
       env = await startEnv({ supportsDeleteAssociatedSnapshots: false });
       const out = await ebsAmi(env, 3);
       for (const id of out.snapshotIds.slice(0, 2)) {
-        await env.ec2.send(new LockSnapshotCommand({ SnapshotId: id, LockMode: "governance", LockDuration: 1 }));
+        await env.ec2.send(
+          new LockSnapshotCommand({ SnapshotId: id, LockMode: "governance", LockDuration: 1 }),
+        );
       }
-      const err = await expectTeardownError(teardown(out, deps(env)), out.snapshotIds[0], out.snapshotIds[1], "2 items");
+      const err = await expectTeardownError(
+        teardown(out, deps(env)),
+        out.snapshotIds[0],
+        out.snapshotIds[1],
+        "2 items",
+      );
       assert.equal(err.failures.length, 2);
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), out.snapshotIds.slice(0, 2));
     });
@@ -323,8 +417,18 @@ describe("teardown", function () {
     it("missing permission on DeleteSnapshot fails naming the permission; a re-run completes", async () => {
       env = await startEnv({ supportsDeleteAssociatedSnapshots: false });
       const out = await ebsAmi(env, 1);
-      env.aws.faults.inject({ action: "DeleteSnapshot", code: "UnauthorizedOperation", status: 403, times: Infinity });
-      await expectTeardownError(teardown(out, deps(env)), out.snapshotIds[0], "ec2:DeleteSnapshot", "UnauthorizedOperation");
+      env.aws.faults.inject({
+        action: "DeleteSnapshot",
+        code: "UnauthorizedOperation",
+        status: 403,
+        times: Infinity,
+      });
+      await expectTeardownError(
+        teardown(out, deps(env)),
+        out.snapshotIds[0],
+        "ec2:DeleteSnapshot",
+        "UnauthorizedOperation",
+      );
       env.aws.faults.clear();
       await teardown(out, deps(env));
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), []);
@@ -333,8 +437,18 @@ describe("teardown", function () {
     it("a failed DeregisterImage deletes nothing", async () => {
       env = await startEnv();
       const out = await ebsAmi(env, 2);
-      env.aws.faults.inject({ action: "DeregisterImage", code: "UnauthorizedOperation", status: 403, times: 1 });
-      await expectTeardownError(teardown(out, deps(env)), "DeregisterImage", "nothing was deleted", "permission");
+      env.aws.faults.inject({
+        action: "DeregisterImage",
+        code: "UnauthorizedOperation",
+        status: 403,
+        times: 1,
+      });
+      await expectTeardownError(
+        teardown(out, deps(env)),
+        "DeregisterImage",
+        "nothing was deleted",
+        "permission",
+      );
       assert.equal(imageState(env, out.imageId), "available");
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), out.snapshotIds);
     });
@@ -355,20 +469,37 @@ describe("teardown", function () {
     it("survives the endpoint's token buckets with many deletes at once", async () => {
       env = await startEnv({
         supportsDeleteAssociatedSnapshots: false,
-        throttling: { DeleteSnapshot: { burst: 2, perSecond: 200 }, DescribeImages: { burst: 3, perSecond: 200 } },
+        throttling: {
+          DeleteSnapshot: { burst: 2, perSecond: 200 },
+          DescribeImages: { burst: 3, perSecond: 200 },
+        },
       });
       const amis: ManagedAmiOutputs[] = [];
       for (let i = 0; i < 6; i++) amis.push(await ebsAmi(env, 2));
       await Promise.all(amis.map((a) => teardown(a, deps(env))));
       for (const a of amis) assert.deepEqual(snapshotsLeft(env, a.snapshotIds), []);
-      assert.ok(env.aws.log.some((e) => e.code === "RequestLimitExceeded"), "the buckets did throttle");
+      assert.ok(
+        env.aws.log.some((e) => e.code === "RequestLimitExceeded"),
+        "the buckets did throttle",
+      );
     });
 
     it("fails with a clear error when throttling outlasts the retry budget, deleting nothing", async () => {
       env = await startEnv({}, { budgetMs: 300, baseDelayMs: 5, maxDelayMs: 50 });
       const out = await ebsAmi(env, 2);
-      env.aws.faults.inject({ action: "DeregisterImage", code: "RequestLimitExceeded", status: 503, times: Infinity });
-      await expectTeardownError(teardown(out, deps(env)), "RequestLimitExceeded", "retry budget", "nothing was deleted", /run destroy again/i);
+      env.aws.faults.inject({
+        action: "DeregisterImage",
+        code: "RequestLimitExceeded",
+        status: 503,
+        times: Infinity,
+      });
+      await expectTeardownError(
+        teardown(out, deps(env)),
+        "RequestLimitExceeded",
+        "retry budget",
+        "nothing was deleted",
+        /run destroy again/i,
+      );
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), out.snapshotIds);
       env.aws.faults.clear();
       await teardown(out, deps(env));
@@ -395,9 +526,20 @@ describe("teardown", function () {
       const foreign = await putBundle(env.s3, "bundles", "web/", "other", 2);
       const imageId = await registerBundle(env.ec2, bundle);
       const from = env.aws.log.length;
-      const result = await teardown(outputsFor(env, imageId, { rootDeviceType: "instance-store", bundle }), deps(env));
+      const result = await teardown(
+        outputsFor(env, imageId, { rootDeviceType: "instance-store", bundle }),
+        deps(env),
+      );
       const calls = callsSince(env, from);
-      assert.deepEqual(calls, ["DescribeImages", "DeregisterImage", "DescribeImages", "DeleteObjects"]);
+      // The image lookup, deregistration, then the reference checks: same manifest, and other instance-store
+      // images of the bucket (whose manifests could list the same parts).
+      assert.deepEqual(calls, [
+        "DescribeImages",
+        "DeregisterImage",
+        "DescribeImages",
+        "DescribeImages",
+        "DeleteObjects",
+      ]);
       assert.equal(imageState(env, imageId), "deregistered");
       assert.deepEqual(await listKeys(env.s3, "bundles"), [foreign.manifestKey, ...foreign.partKeys].sort());
       assert.equal(result.bundle?.outcome, "deleted");
@@ -411,13 +553,21 @@ describe("teardown", function () {
       await teardown(outputsFor(env, ours, { rootDeviceType: "instance-store", bundle }), d);
       assert.equal((await listKeys(env.s3, "bundles")).length, 3);
       assert.equal(d.warnings.length, 1);
-      assert.match(d.warnings[0], new RegExp(`still used by ${theirs}; left in place\\. Deregister ${theirs} or set deleteBundle: false\\.`));
+      assert.match(
+        d.warnings[0],
+        new RegExp(
+          `still used by ${theirs}; left in place\\. Deregister ${theirs} or set deleteBundle: false\\.`,
+        ),
+      );
     });
 
     it("deleteBundle: false deletes no object (invariant 3)", async () => {
       const bundle = await putBundle(env.s3, "bundles", "keep/", "k", 2);
       const imageId = await registerBundle(env.ec2, bundle);
-      await teardown(outputsFor(env, imageId, { rootDeviceType: "instance-store", bundle, deleteBundle: false }), deps(env));
+      await teardown(
+        outputsFor(env, imageId, { rootDeviceType: "instance-store", bundle, deleteBundle: false }),
+        deps(env),
+      );
       assert.equal(imageState(env, imageId), "deregistered");
       assert.equal((await listKeys(env.s3, "bundles")).length, 3);
     });
@@ -427,24 +577,42 @@ describe("teardown", function () {
       const imageId = await registerBundle(env.ec2, bundle);
       const out = outputsFor(env, imageId, { rootDeviceType: "instance-store", bundle });
       env.aws.faults.inject({ action: "DeleteObjects", code: "AccessDenied", status: 403, times: 1 });
-      await expectTeardownError(teardown(out, deps(env)), `s3://bundles/${bundle.manifestKey}`, "s3:DeleteObject");
+      await expectTeardownError(
+        teardown(out, deps(env)),
+        `s3://bundles/${bundle.manifestKey}`,
+        "s3:DeleteObject",
+      );
       await teardown(out, deps(env));
       assert.deepEqual(await listKeys(env.s3, "bundles"), []);
-      assert.deepEqual(await storageStillExists(out, { ec2: env.ec2, s3: env.s3 }), { snapshotIds: [], bundleKeys: [] });
+      assert.deepEqual(await storageStillExists(out, { ec2: env.ec2, s3: env.s3 }), {
+        snapshotIds: [],
+        bundleKeys: [],
+      });
     });
   });
 
   describe("an interrupted delete resumes (invariant 5)", () => {
-    type Scenario = { name: string; opts: Parameters<typeof startEnv>[0]; make: (env: Env) => Promise<ManagedAmiOutputs> };
+    type Scenario = {
+      name: string;
+      opts: Parameters<typeof startEnv>[0];
+      make: (env: Env) => Promise<ManagedAmiOutputs>;
+    };
     const scenarios: Scenario[] = [
       { name: "EBS", opts: {}, make: (e) => ebsAmi(e, 3) },
-      { name: "EBS, no DeleteAssociatedSnapshots", opts: { supportsDeleteAssociatedSnapshots: false }, make: (e) => ebsAmi(e, 3) },
+      {
+        name: "EBS, no DeleteAssociatedSnapshots",
+        opts: { supportsDeleteAssociatedSnapshots: false },
+        make: (e) => ebsAmi(e, 3),
+      },
       {
         name: "instance-store",
         opts: {},
         make: async (e) => {
           const bundle = await putBundle(e.s3, "resume", "b/", "b", 3);
-          return outputsFor(e, await registerBundle(e.ec2, bundle), { rootDeviceType: "instance-store", bundle });
+          return outputsFor(e, await registerBundle(e.ec2, bundle), {
+            rootDeviceType: "instance-store",
+            bundle,
+          });
         },
       },
     ];
@@ -476,7 +644,11 @@ describe("teardown", function () {
             );
             await teardown(out, deps(env));
             assert.notEqual(imageState(env, out.imageId), "available", `k=${k}`);
-            assert.deepEqual(await storageStillExists(out, { ec2: env.ec2, s3: env.s3 }), { snapshotIds: [], bundleKeys: [] }, `k=${k}`);
+            assert.deepEqual(
+              await storageStillExists(out, { ec2: env.ec2, s3: env.s3 }),
+              { snapshotIds: [], bundleKeys: [] },
+              `k=${k}`,
+            );
             assert.ok(env.aws.state.snapshots.has(foreignSnap), `k=${k}: a foreign snapshot was deleted`);
           }
         });

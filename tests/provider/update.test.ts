@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createManagedAmi } from "../../provider/create";
 import { updateManagedAmi } from "../../provider/update";
-import { MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
+import { CREATE_TOKEN_TAG, MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import { ManagedAmiInputs, ManagedAmiOutputs } from "../../provider/types";
 import {
   describe as describeImage,
@@ -37,14 +37,27 @@ describe("provider update", () => {
     assert.equal(result.outs?.description, "v2");
   });
 
+  it("with deleteSnapshots: false, create tags no snapshot with the ownership claim", async () => {
+    const { outs } = await created("upd-kept", { deleteSnapshots: false, tags: { t: "1" } });
+    assert.ok(outs.snapshotIds.length >= 1);
+    for (const s of await snapshots(env, outs.snapshotIds)) {
+      const tags = tagMap(s.Tags);
+      assert.equal(tags[MANAGED_AMI_IMAGE_TAG], undefined);
+      assert.equal(tags[CREATE_TOKEN_TAG], undefined);
+    }
+  });
+
   it("sets, changes and removes tags on the AMI and on every owned snapshot", async () => {
     const { inputs, outs } = await created("upd-tags", { tags: { keep: "1", change: "old", drop: "x" } });
     const next = { keep: "1", change: "new", add: "y" };
     const result = await updateManagedAmi(outs.imageId, outs, { ...inputs, tags: next }, env.deps());
-    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), next);
+    const token = { [CREATE_TOKEN_TAG]: outs.createToken };
+    const done = { [CREATE_TOKEN_TAG]: `${outs.createToken}.done` };
+    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), { ...next, ...done });
     const snaps = await snapshots(env, outs.snapshotIds);
     assert.equal(snaps.length, outs.snapshotIds.length);
-    for (const s of snaps) assert.deepEqual(tagMap(s.Tags), { ...next, [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
+    for (const s of snaps)
+      assert.deepEqual(tagMap(s.Tags), { ...next, ...token, [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
     assert.deepEqual(result.outs?.tags, next);
   });
 
@@ -52,26 +65,56 @@ describe("provider update", () => {
     const { inputs, outs } = await created("upd-untag", { tags: { a: "1" } });
     const { tags: _dropped, ...rest } = inputs;
     const result = await updateManagedAmi(outs.imageId, outs, rest, env.deps());
-    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), {});
-    // The user's tags are gone; the ownership tag (not a user tag) stays.
+    const token = { [CREATE_TOKEN_TAG]: outs.createToken };
+    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags), {
+      [CREATE_TOKEN_TAG]: `${outs.createToken}.done`,
+    });
+    // The user's tags are gone; the bookkeeping tags (not user tags) stay.
     for (const s of await snapshots(env, outs.snapshotIds))
-      assert.deepEqual(tagMap(s.Tags), { [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
+      assert.deepEqual(tagMap(s.Tags), { ...token, [MANAGED_AMI_IMAGE_TAG]: outs.imageId });
     assert.equal(result.outs?.tags, undefined);
   });
 
-  it("changes the three delete flags in state only, with no AWS call", async () => {
+  it("changes deleteBundle and disableDeregistrationProtection in state only, with no AWS call", async () => {
     const { inputs, outs } = await created("upd-flags");
     const mark = env.mark();
     const result = await updateManagedAmi(
       outs.imageId,
       outs,
-      { ...inputs, deleteSnapshots: false, deleteBundle: false, disableDeregistrationProtection: true },
+      { ...inputs, deleteBundle: false, disableDeregistrationProtection: true },
       env.deps(),
     );
     assert.deepEqual(env.actionsSince(mark), []);
-    assert.equal(result.outs?.deleteSnapshots, false);
     assert.equal(result.outs?.deleteBundle, false);
     assert.equal(result.outs?.disableDeregistrationProtection, true);
+  });
+
+  it("turning deleteSnapshots off removes the snapshots' ownership claim; turning it on adds it back", async () => {
+    const { inputs, outs } = await created("upd-claim", { tags: { team: "a" } });
+    const off = await updateManagedAmi(outs.imageId, outs, { ...inputs, deleteSnapshots: false }, env.deps());
+    assert.equal(off.outs?.deleteSnapshots, false);
+    for (const s of await snapshots(env, outs.snapshotIds)) {
+      const tags = tagMap(s.Tags);
+      assert.equal(tags[MANAGED_AMI_IMAGE_TAG], undefined, `${s.SnapshotId} still claimed`);
+      assert.equal(tags[CREATE_TOKEN_TAG], undefined, `${s.SnapshotId} still carries the create token`);
+      assert.equal(tags.team, "a", "the user's tags stay");
+    }
+    const offOuts = off.outs as ManagedAmiOutputs;
+    await updateManagedAmi(outs.imageId, offOuts, { ...inputs, deleteSnapshots: true }, env.deps());
+    for (const s of await snapshots(env, outs.snapshotIds))
+      assert.equal(tagMap(s.Tags)[MANAGED_AMI_IMAGE_TAG], outs.imageId);
+  });
+
+  it("a tag update tags only the recorded snapshots that still exist (one deleted out of band)", async () => {
+    const { inputs, outs } = await created("upd-gone-snap", { tags: { v: "1" } });
+    assert.ok(outs.snapshotIds.length >= 1);
+    const gone = outs.snapshotIds[0];
+    // Out of band: the snapshot is deleted behind the resource's back.
+    env.aws.state.snapshots.delete(gone);
+    const result = await updateManagedAmi(outs.imageId, outs, { ...inputs, tags: { v: "2" } }, env.deps());
+    assert.deepEqual(tagMap((await describeImage(env, outs.imageId))?.Tags).v, "2");
+    for (const s of await snapshots(env, outs.snapshotIds.slice(1))) assert.equal(tagMap(s.Tags).v, "2");
+    assert.deepEqual(result.outs?.tags, { v: "2" });
   });
 
   it("keeps every computed output, takes inputs from the new ones and drops __provider", async () => {

@@ -1,7 +1,15 @@
 // S3 bundles: manifest parsing (table tests) and reading/checking/deleting exact keys against local-aws.
 import assert from "node:assert/strict";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { deleteKeys, existingKeys, parseImageLocation, parseManifestParts, readBundle } from "../../../provider/aws/bundles";
+import {
+  checkBundleKeys,
+  deleteKeys,
+  existingKeys,
+  ManifestRefusedError,
+  parseImageLocation,
+  parseManifestParts,
+  readBundle,
+} from "../../../provider/aws/bundles";
 import { listKeys, manifestXml, putBundle, startEnv, type Env } from "../teardownFixtures";
 
 describe("aws/bundles", () => {
@@ -23,6 +31,49 @@ describe("aws/bundles", () => {
       assert.throws(() => parseManifestParts("<manifest><image/></manifest>"), /no <parts>/);
       assert.throws(() => parseManifestParts("<manifest><parts count='0'></parts></manifest>"), /no parts/);
       assert.throws(() => parseManifestParts("<manifest><parts><part index='0'></part></parts></manifest>"), /no <filename>/);
+    });
+    const wrap = (inner: string) => `<?xml version="1.0"?><manifest><parts count="1">${inner}</parts></manifest>`;
+    it("ignores a commented-out <part> (a regex returned it as a part)", () => {
+      const xml = wrap(`<!-- <part index="9"><filename>../../other/evil</filename></part> --><part index="0"><filename>a.part.0</filename></part>`);
+      assert.deepEqual(parseManifestParts(xml), ["a.part.0"]);
+    });
+    it("decodes CDATA instead of returning it verbatim", () => {
+      assert.deepEqual(parseManifestParts(wrap(`<part><filename><![CDATA[a&b.part.0]]></filename></part>`)), ["a&b.part.0"]);
+    });
+    it("matches namespaced elements by local name", () => {
+      const xml = `<m:manifest xmlns:m="urn:ec2"><m:parts><m:part><m:filename>x.part.0</m:filename></m:part></m:parts></m:manifest>`;
+      assert.deepEqual(parseManifestParts(xml), ["x.part.0"]);
+      const dflt = `<manifest xmlns="urn:ec2"><parts><part><filename>y.part.0</filename></part></parts></manifest>`;
+      assert.deepEqual(parseManifestParts(dflt), ["y.part.0"]);
+    });
+    it("reads only <filename> directly under <parts><part>, not lookalikes elsewhere", () => {
+      const xml = `<manifest><image><part><filename>not-a-part</filename></part></image><parts><part><filename>p.0</filename></part></parts></manifest>`;
+      assert.deepEqual(parseManifestParts(xml), ["p.0"]);
+    });
+    for (const [what, name] of [
+      ["a parent-folder escape", "../other-image/x.part.0"],
+      ["a nested escape", "sub/../../x.part.0"],
+      ["an absolute key", "/etc/x.part.0"],
+      ["a \".\" segment", "./x.part.0"],
+      ["an empty segment", "a//b"],
+      ["a backslash", "..\\x"],
+    ] as const) {
+      it(`refuses ${what} (${JSON.stringify(name)}) naming the part`, () => {
+        assert.throws(
+          () => parseManifestParts(wrap(`<part><filename>${name}</filename></part>`)),
+          (err: unknown) =>
+            err instanceof ManifestRefusedError && (err.message.includes(name) || err.message.includes(JSON.stringify(name))),
+        );
+      });
+    }
+    it("refuses an empty filename and malformed XML", () => {
+      assert.throws(() => parseManifestParts(wrap(`<part><filename>  </filename></part>`)), /empty <filename>/);
+      assert.throws(() => parseManifestParts(`<manifest><parts><part><filename>a</filename></part></parts>`), /not well-formed XML/);
+    });
+    it("checkBundleKeys refuses a recorded key outside the manifest's folder", () => {
+      assert.doesNotThrow(() => checkBundleKeys({ bucket: "b", manifestKey: "f/m.manifest.xml", partKeys: ["f/m.part.0"] }));
+      assert.throws(() => checkBundleKeys({ bucket: "b", manifestKey: "f/m.manifest.xml", partKeys: ["g/m.part.0"] }), /outside the manifest's folder "f\/"/);
+      assert.throws(() => checkBundleKeys({ bucket: "b", manifestKey: "f/m.manifest.xml", partKeys: ["f/../g/m.part.0"] }), /escapes/);
     });
   });
 
