@@ -34,20 +34,28 @@ export function runAuditCli(env: Record<string, string>, args: string[] = []): P
       try {
         doc = JSON.parse(out) as Record<string, unknown>;
       } catch {
-        reject(new Error(`managed-ami audit ${args.join(" ")} exited ${code} without a JSON document:\n${out}${err}`));
+        reject(
+          new Error(
+            `managed-ami audit ${args.join(" ")} exited ${code} without a JSON document:\n${out}${err}`,
+          ),
+        );
         return;
       }
       const report = (doc.report ?? doc) as {
         orphanedSnapshots?: { snapshotId: string }[];
         totals?: { snapshotGiB?: number; estimatedMonthlyUsd?: { total?: number } };
       };
-      const deleted = (doc.deleted ?? doc.deletion ?? doc) as { deletedSnapshots?: (string | { snapshotId: string })[] };
+      const deleted = (doc.deleted ?? doc.deletion ?? doc) as {
+        deletedSnapshots?: (string | { snapshotId: string })[];
+      };
       resolve({
         exitCode: code ?? -1,
         orphanedSnapshots: (report.orphanedSnapshots ?? []).map((s) => s.snapshotId),
         snapshotGiB: report.totals?.snapshotGiB ?? 0,
         monthlyUsd: report.totals?.estimatedMonthlyUsd?.total ?? 0,
-        deletedSnapshots: (deleted.deletedSnapshots ?? []).map((s) => (typeof s === "string" ? s : s.snapshotId)),
+        deletedSnapshots: (deleted.deletedSnapshots ?? []).map((s) =>
+          typeof s === "string" ? s : s.snapshotId,
+        ),
       });
     });
   });

@@ -45,7 +45,12 @@ async function available(ec2: EC2Client, imageId: string): Promise<string[]> {
 /** Builds one image the way Packer does: launch, CreateImage, terminate the builder. */
 export async function build(ec2: EC2Client, name: string): Promise<Build> {
   const run = await ec2.send(
-    new RunInstancesCommand({ ImageId: await baseImage(ec2), InstanceType: "t3.micro", MinCount: 1, MaxCount: 1 }),
+    new RunInstancesCommand({
+      ImageId: await baseImage(ec2),
+      InstanceType: "t3.micro",
+      MinCount: 1,
+      MaxCount: 1,
+    }),
   );
   const instanceId = run.Instances![0].InstanceId!;
   const { ImageId } = await ec2.send(new CreateImageCommand({ InstanceId: instanceId, Name: name }));
@@ -57,7 +62,9 @@ export async function build(ec2: EC2Client, name: string): Promise<Build> {
 /** A standalone 8 GiB snapshot, and an unmanaged image registered from it (another team's image). */
 export async function sharedSnapshot(ec2: EC2Client): Promise<{ snapshotId: string; otherImageId: string }> {
   const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 8 }));
-  const snap = await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId!, Description: "base OS layer" }));
+  const snap = await ec2.send(
+    new CreateSnapshotCommand({ VolumeId: volume.VolumeId!, Description: "base OS layer" }),
+  );
   const registered = await ec2.send(
     new RegisterImageCommand({
       Name: "base-os-platform-team",

@@ -9,7 +9,8 @@ import { runDemo } from "./story";
 function quietSdkNodeNotice(): void {
   process.removeAllListeners("warning");
   process.on("warning", (w) => {
-    if (!w.message.includes("NodeVersionSupportWarning") && w.name !== "NodeVersionSupportWarning") console.warn(`${w.name}: ${w.message}`);
+    if (!w.message.includes("NodeVersionSupportWarning") && w.name !== "NodeVersionSupportWarning")
+      console.warn(`${w.name}: ${w.message}`);
   });
 }
 
@@ -17,7 +18,10 @@ async function main(): Promise<number> {
   quietSdkNodeNotice();
   const json = process.argv.includes("--json") || process.env.MANAGED_AMI_DEMO_JSON === "1";
   // MANAGED_AMI_DEMO_LOCK_SNAPSHOT=1 locks one of the stack's snapshots before destroy (proves the exit code).
-  const summary = await runDemo({ print: !json, lockOneSnapshot: process.env.MANAGED_AMI_DEMO_LOCK_SNAPSHOT === "1" });
+  const summary = await runDemo({
+    print: !json,
+    lockOneSnapshot: process.env.MANAGED_AMI_DEMO_LOCK_SNAPSHOT === "1",
+  });
   if (json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
   return summary.ok ? 0 : 1;
 }

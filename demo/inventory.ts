@@ -15,10 +15,12 @@ export interface Inventory {
 export async function readInventory(client: EC2Client): Promise<Inventory> {
   const inv: Inventory = { images: [], snapshots: [], gib: 0 };
   for await (const page of paginateDescribeImages({ client }, { Owners: ["self"], IncludeDisabled: true })) {
-    for (const image of page.Images ?? []) if (image.State !== "deregistered") inv.images.push(image.ImageId!);
+    for (const image of page.Images ?? [])
+      if (image.State !== "deregistered") inv.images.push(image.ImageId!);
   }
   for await (const page of paginateDescribeSnapshots({ client }, { OwnerIds: ["self"] })) {
-    for (const snap of page.Snapshots ?? []) inv.snapshots.push({ id: snap.SnapshotId!, gib: snap.VolumeSize ?? 0 });
+    for (const snap of page.Snapshots ?? [])
+      inv.snapshots.push({ id: snap.SnapshotId!, gib: snap.VolumeSize ?? 0 });
   }
   inv.gib = inv.snapshots.reduce((sum, s) => sum + s.gib, 0);
   return inv;

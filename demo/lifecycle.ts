@@ -15,7 +15,14 @@ import {
 } from "@aws-sdk/client-ec2";
 import type * as pulumi from "@pulumi/pulumi";
 import { join } from "path";
-import { awsMocks, LocalEngine, packageRoot, runProgram, type ProgramRun, type ResourceMocks } from "../engine";
+import {
+  awsMocks,
+  LocalEngine,
+  packageRoot,
+  runProgram,
+  type ProgramRun,
+  type ResourceMocks,
+} from "../engine";
 import { REGION } from "./accounts";
 import { build, sharedSnapshot, type Build } from "./builds";
 import { note, say, step } from "./progress";
@@ -53,7 +60,10 @@ function launchTemplateMocks(ec2: () => EC2Client, base: ResourceMocks): Resourc
       if (args.type !== "aws:ec2/launchTemplate:LaunchTemplate") return base.newResource!(args);
       const inputs = args.inputs as { name?: string; imageId?: string; instanceType?: string };
       const name = inputs.name ?? args.name;
-      const data = { ImageId: inputs.imageId, InstanceType: (inputs.instanceType ?? "t3.micro") as _InstanceType };
+      const data = {
+        ImageId: inputs.imageId,
+        InstanceType: (inputs.instanceType ?? "t3.micro") as _InstanceType,
+      };
       const existing = await ec2()
         .send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [name] }))
         .then((o) => o.LaunchTemplates?.[0])
@@ -61,11 +71,15 @@ function launchTemplateMocks(ec2: () => EC2Client, base: ResourceMocks): Resourc
       let id: string;
       if (existing?.LaunchTemplateId) {
         id = existing.LaunchTemplateId;
-        const v = await ec2().send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, LaunchTemplateData: data }));
+        const v = await ec2().send(
+          new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, LaunchTemplateData: data }),
+        );
         const version = String(v.LaunchTemplateVersion?.VersionNumber);
         await ec2().send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: id, DefaultVersion: version }));
       } else {
-        const out = await ec2().send(new CreateLaunchTemplateCommand({ LaunchTemplateName: name, LaunchTemplateData: data }));
+        const out = await ec2().send(
+          new CreateLaunchTemplateCommand({ LaunchTemplateName: name, LaunchTemplateData: data }),
+        );
         id = out.LaunchTemplate!.LaunchTemplateId!;
       }
       return { id, state: { ...inputs, name, latestVersion: 1 } };
@@ -105,7 +119,9 @@ export class StackStory {
       config: { sharedSnapshotId: this.sharedSnapshotId },
     });
     this.run = run;
-    for (const r of run.resources) if (r.type === MANAGED_AMI) for (const s of (r.state.snapshotIds as string[]) ?? []) this.recorded.add(s);
+    for (const r of run.resources)
+      if (r.type === MANAGED_AMI)
+        for (const s of (r.state.snapshotIds as string[]) ?? []) this.recorded.add(s);
     const declared = new Set(run.resources.map((r) => r.urn));
     const round: UpdateRound = {
       enabled: run.outputs.enabled as string[],
@@ -135,7 +151,8 @@ export class StackStory {
     for (const resource of [...(this.run?.resources ?? [])].reverse()) {
       try {
         if (resource.dynamic) {
-          if (resource.urn && this.engine.resources.has(resource.urn)) await this.engine.destroy(resource.urn);
+          if (resource.urn && this.engine.resources.has(resource.urn))
+            await this.engine.destroy(resource.urn);
         } else {
           await this.mocks.deleteResource?.(resource);
         }
@@ -167,7 +184,9 @@ export async function imageStates(ec2: EC2Client, imageIds: string[]): Promise<R
 }
 
 /** Seeds builds web-1..web-3 and the other team's image sharing a snapshot. */
-export async function seedAccount(ec2: EC2Client): Promise<{ builds: Build[]; shared: { snapshotId: string; otherImageId: string } }> {
+export async function seedAccount(
+  ec2: EC2Client,
+): Promise<{ builds: Build[]; shared: { snapshotId: string; otherImageId: string } }> {
   const builds: Build[] = [];
   for (let n = 1; n <= 3; n++) builds.push(await build(ec2, `web-${n}`));
   const shared = await sharedSnapshot(ec2);

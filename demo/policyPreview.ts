@@ -60,7 +60,12 @@ export async function previewWithPolicyPack(programs: string[], stack = "demo"):
   }
 }
 
-async function analyze(client: AnalyzerClient, program: string, resources: ProgramResource[], stack: string): Promise<PolicyPreview> {
+async function analyze(
+  client: AnalyzerClient,
+  program: string,
+  resources: ProgramResource[],
+  stack: string,
+): Promise<PolicyPreview> {
   const urn = (r: ProgramResource) => `urn:pulumi:${stack}::${program}::${r.type}::${r.name}`;
   const props = (r: ProgramResource) => {
     const copy: Record<string, unknown> = { ...r.inputs };
@@ -80,14 +85,31 @@ async function analyze(client: AnalyzerClient, program: string, resources: Progr
     }
   };
   for (const r of resources) {
-    const request = new AnalyzeRequest().setType(r.type).setName(r.name).setUrn(urn(r)).setProperties(props(r)).setOptions(options);
+    const request = new AnalyzeRequest()
+      .setType(r.type)
+      .setName(r.name)
+      .setUrn(urn(r))
+      .setProperties(props(r))
+      .setOptions(options);
     collect(await unary<AnalyzeRequest, AnalyzeResponse>(client.analyze.bind(client), request), r.name);
   }
   const stackRequest = new AnalyzeStackRequest().setResourcesList(
-    resources.map((r) => new AnalyzerResource().setType(r.type).setName(r.name).setUrn(urn(r)).setProperties(props(r)).setOptions(options)),
+    resources.map((r) =>
+      new AnalyzerResource()
+        .setType(r.type)
+        .setName(r.name)
+        .setUrn(urn(r))
+        .setProperties(props(r))
+        .setOptions(options),
+    ),
   );
   collect(await unary<AnalyzeStackRequest, AnalyzeResponse>(client.analyzeStack.bind(client), stackRequest));
-  return { program, resources: resources.length, diagnostics, stopped: diagnostics.some((d) => d.level === "mandatory") };
+  return {
+    program,
+    resources: resources.length,
+    diagnostics,
+    stopped: diagnostics.some((d) => d.level === "mandatory"),
+  };
 }
 
 /** Starts `node run-policy-pack <engine> .` in policy/, as the Pulumi CLI does; resolves with its port. */
@@ -97,7 +119,11 @@ function startPack(): Promise<{ port: number; process: ChildProcess }> {
   // The runner registers ts-node itself; a parent's ts-node settings must not leak into it.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TS_NODE_")));
   // The engine address is a placeholder: run-policy-pack never dials it.
-  const child = spawn(process.execPath, [runner, "127.0.0.1:1", "."], { cwd: join(root, "policy"), env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [runner, "127.0.0.1:1", "."], {
+    cwd: join(root, "policy"),
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
@@ -107,10 +133,15 @@ function startPack(): Promise<{ port: number; process: ChildProcess }> {
       if (out.includes("\n") && /^\d+$/.test(first)) resolve({ port: Number(first), process: child });
     });
     child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => reject(new Error(`the policy pack exited (${code}) before it started:\n${out}${err}`)));
+    child.on("exit", (code) =>
+      reject(new Error(`the policy pack exited (${code}) before it started:\n${out}${err}`)),
+    );
   });
 }
 
-function unary<Req, Res>(fn: (req: Req, cb: (err: Error | null, res: Res) => void) => unknown, req: Req): Promise<Res> {
+function unary<Req, Res>(
+  fn: (req: Req, cb: (err: Error | null, res: Res) => void) => unknown,
+  req: Req,
+): Promise<Res> {
   return new Promise((resolve, reject) => fn(req, (err, res) => (err ? reject(err) : resolve(res))));
 }

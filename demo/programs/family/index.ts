@@ -10,7 +10,11 @@ const config = new pulumi.Config();
 
 const web = new ManagedAmiFamily("web", { namePrefix: "web-", keep: 2, keepDisabled: 1, whenInUse: "fail" });
 
-const template = new aws.ec2.LaunchTemplate("web", { name: "web", imageId: web.latest, instanceType: "t3.micro" });
+const template = new aws.ec2.LaunchTemplate("web", {
+  name: "web",
+  imageId: web.latest,
+  instanceType: "t3.micro",
+});
 
 const base = new ManagedAmi("base", {
   fromSnapshots: {

@@ -4,4 +4,7 @@ import * as aws from "@pulumi/aws";
 import { ManagedAmi } from "pulumi-managed-ami";
 
 const builder = new aws.ec2.Instance("builder", { ami: "ami-0123456789abcdef0", instanceType: "t3.micro" });
-export const imageId = new ManagedAmi("web", { name: "web-2026-11-28", fromInstance: { instanceId: builder.id } }).imageId;
+export const imageId = new ManagedAmi("web", {
+  name: "web-2026-11-28",
+  fromInstance: { instanceId: builder.id },
+}).imageId;
