@@ -13,7 +13,7 @@ export {
   type StepResult,
   type RegisterOptions,
 } from "./engine";
-export { runProgram, destroyProgram, unwrap, projectName } from "./program";
+export { runProgram, previewProgram, destroyProgram, unwrap, projectName } from "./program";
 export type { ProgramOptions, ProgramRun, ProgramResource, ResourceMocks } from "./program";
 export { awsMocks, type AwsMockOptions } from "./awsMocks";
 export { resolvePackageFromCheckout } from "./resolve";
