@@ -1,5 +1,5 @@
 /**
- * Benchmark 2 (state overhead): bytes of the serialized provider (`__provider`) and of the whole state
+ * Benchmark 3 (state overhead): bytes of the serialized provider (`__provider`) and of the whole state
  * entry of one ManagedAmi as the engine writes it into a checkpoint (inputs and outputs each carry
  * `__provider`). The outputs come from a real create against local-aws.
  * Run alone: `npm run build && npx ts-node --transpile-only bench/state.ts`.
@@ -129,7 +129,7 @@ export async function benchState(): Promise<StateRow[]> {
 
 export function stateMarkdown(rows: StateRow[]): string {
   return [
-    "## 2. State overhead per resource",
+    "## 3. State overhead per resource",
     "",
     "`__provider` is the serialized ManagedAmiProvider (it only loads the installed `pulumi-managed-ami/runtime`); the engine stores it in both the inputs and the outputs of each resource. " +
       "The entry is a checkpoint resource shaped like `pulumi stack export` output, with outputs from a real create.",

@@ -28,7 +28,10 @@ import { fromStruct, PropertyMap, toStruct } from "./wire";
 
 /** How to start the host. */
 export interface HostOptions {
-  /** The project dir (cwd of the host); `require()` in the serialized provider resolves from here. */
+  /**
+   * The project dir (cwd of the host); `require()` in the serialized provider resolves from here, and the
+   * host itself is the project's @pulumi/pulumi when it has one.
+   */
   cwd: string;
   /** Pulumi project name (default "managed-ami-harness") and stack name (default "dev"). */
   project?: string;
@@ -101,7 +104,7 @@ export class ProviderHost {
     const project = opts.project ?? "managed-ami-harness";
     const stack = opts.stack ?? "dev";
     const config = qualifyConfig(project, opts.config ?? {});
-    const hostPath = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
+    const hostPath = dynamicProviderHost(opts.cwd);
     const child = spawn(process.execPath, [hostPath, "127.0.0.1:1"], {
       cwd: opts.cwd,
       env: {
@@ -296,6 +299,19 @@ export class ProviderHost {
     return new Promise<T>((resolveCall, reject) => {
       invoke((err, resp) => (err ? reject(new HostError(method, err)) : resolveCall(resp)));
     });
+  }
+}
+
+/**
+ * The host the Pulumi CLI would run for this project: the project's own @pulumi/pulumi (found from its
+ * directory, as Node resolves it), else the harness's.
+ */
+function dynamicProviderHost(projectDir: string): string {
+  const request = "@pulumi/pulumi/cmd/dynamic-provider";
+  try {
+    return require.resolve(request, { paths: [projectDir] });
+  } catch {
+    return require.resolve(request);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 export { serializeProvider, type SerializedProvider } from "./serialize";
 export { createProjectDir, packageRoot, type ProjectDir } from "./project";
+export { createPackedProject, packPackage, type PackedProject } from "./pack";
 export { ProviderHost, HostError, type HostOptions, type CheckFailure, type DiffResult } from "./host";
 export {
   LocalEngine,
@@ -12,7 +13,7 @@ export {
   type StepResult,
   type RegisterOptions,
 } from "./engine";
-export { runProgram, destroyProgram, unwrap, projectName } from "./program";
+export { runProgram, previewProgram, destroyProgram, unwrap, projectName } from "./program";
 export type { ProgramOptions, ProgramRun, ProgramResource, ResourceMocks } from "./program";
 export { awsMocks, type AwsMockOptions } from "./awsMocks";
 export { resolvePackageFromCheckout } from "./resolve";

@@ -58,8 +58,18 @@ export interface ProgramRun {
 
 const DYNAMIC_PREFIX = "pulumi-nodejs:dynamic";
 
+/**
+ * `pulumi preview` of a new stack, for policy checks: runs the program with every resource (dynamic
+ * ones included) answered by a plain mock, creating nothing; returns what it would register.
+ */
+export async function previewProgram(opts: Omit<ProgramOptions, "engine">): Promise<ProgramResource[]> {
+  const stub = { host: { stack: "preview" }, register: () => Promise.reject(new Error("preview creates nothing")) };
+  const run = await runProgram({ ...opts, engine: stub as unknown as LocalEngine, preview: true });
+  return run.resources;
+}
+
 /** `pulumi up` of the program: runs it, waits until every registration settled, returns outputs + resources. */
-export async function runProgram(opts: ProgramOptions): Promise<ProgramRun> {
+export async function runProgram(opts: ProgramOptions & { preview?: boolean }): Promise<ProgramRun> {
   const project = projectName(opts.programDir);
   const resources: ProgramResource[] = [];
   const errors: unknown[] = [];
@@ -85,7 +95,7 @@ export async function runProgram(opts: ProgramOptions): Promise<ProgramRun> {
   ): Promise<pulumi.runtime.MockResourceResult> {
     const inputs = stripSecrets(args.inputs ?? {});
     let resource: ProgramResource;
-    if (args.type.startsWith(DYNAMIC_PREFIX)) {
+    if (args.type.startsWith(DYNAMIC_PREFIX) && !opts.preview) {
       const step = await opts.engine.register(args.type, args.name, inputs);
       resource = {
         type: args.type,
@@ -97,7 +107,7 @@ export async function runProgram(opts: ProgramOptions): Promise<ProgramRun> {
         urn: step.state.urn,
       };
     } else {
-      const result = opts.mocks?.newResource
+      const result = opts.mocks?.newResource && !opts.preview
         ? await opts.mocks.newResource(args)
         : { id: `${args.name}-id`, state: inputs };
       resource = {
@@ -106,7 +116,7 @@ export async function runProgram(opts: ProgramOptions): Promise<ProgramRun> {
         id: result.id ?? "",
         inputs,
         state: result.state,
-        dynamic: false,
+        dynamic: args.type.startsWith(DYNAMIC_PREFIX),
       };
     }
     resources.push(resource);
@@ -114,7 +124,7 @@ export async function runProgram(opts: ProgramOptions): Promise<ProgramRun> {
     return { id: resource.id, state: resource.state };
   }
 
-  await pulumi.runtime.setMocks(mocks, project, opts.engine.host.stack, false);
+  await pulumi.runtime.setMocks(mocks, project, opts.engine.host.stack, opts.preview ?? false);
   const qualified = Object.fromEntries(
     Object.entries(opts.config ?? {}).map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v]),
   );
@@ -147,7 +157,8 @@ export async function runProgram(opts: ProgramOptions): Promise<ProgramRun> {
   await Promise.race([unwrapAll, untilSettled(pending, errors)]);
   await untilSettled(pending, errors);
   if (errors.length > 0) throw errors[0];
-  await unwrapAll;
+  // In a preview, outputs that depend on unknown values never resolve: report what is known.
+  if (!opts.preview) await unwrapAll;
   return { project, outputs, resources };
 }
 

@@ -14,10 +14,12 @@ import {
 import { Faults } from "./faults";
 import { S3Store } from "./s3";
 import { createHandler, type RequestLogEntry } from "./server";
+import { OrganizationStore, type OrganizationSpec } from "./organizations";
 import { StsStore } from "./sts";
 import { Throttle, type BucketSize } from "./throttle";
 
 export type { FaultSpec } from "./faults";
+export type { OrganizationSpec, OrgAccount } from "./organizations";
 export type { RequestLogEntry } from "./server";
 export type { BucketSize } from "./throttle";
 export type {
@@ -79,6 +81,8 @@ export interface LocalAwsOptions {
   sts?: boolean;
   /** Role ARNs whose AssumeRole answers AccessDenied; default none. */
   deniedRoleArns?: string[];
+  /** An AWS Organization served by Organizations `ListAccounts` (JSON 1.1); default none. Runtime: `aws.organizations.set(…)`. */
+  organization?: OrganizationSpec;
 }
 
 /** Validate the recycleBin option: retention 1–365 days, as rbin CreateRule allows. */
@@ -144,6 +148,10 @@ export interface LocalAws {
   clock: SimClock;
   /** The resolved timing options (simulated ms). */
   timing: Readonly<Ec2Timing>;
+  /** STS sessions and the roles that refuse AssumeRole (`aws.sts.deniedRoles.add(arn)`). */
+  sts: StsStore;
+  /** The simulated organization (`aws.organizations.set({ managementAccountId, accounts })`). */
+  organizations: OrganizationStore;
   /** Push simulated time forward (delays, cooldowns, lock expiry, token refill). */
   advance(ms: number): void;
   /** Forget every resource, log entry, fault and token-bucket level (the server keeps running). */
@@ -178,6 +186,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
   const state = new LocalAwsState(ec2, s3Store, { ...(opts.accounts ?? {}) });
   const faults = new Faults();
   const sts = new StsStore(clock, opts.deniedRoleArns ?? []);
+  const organizations = new OrganizationStore(opts.organization);
   const log: RequestLogEntry[] = [];
   const throttle = opts.throttling
     ? new Throttle(clock, typeof opts.throttling === "object" ? opts.throttling : {})
@@ -193,6 +202,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       accountIdFor: (k) => state.accountIdFor(k),
       supportsDeleteAssociatedSnapshots: opts.supportsDeleteAssociatedSnapshots ?? true,
       sts: (opts.sts ?? true) ? sts : undefined,
+      organizations,
     }),
   );
   server.keepAliveTimeout = 5000;
@@ -208,6 +218,8 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     faults,
     log,
     clock,
+    sts,
+    organizations,
     timing: ec2.timing,
     advance: (ms) => clock.advance(ms),
     reset: () => {
@@ -217,6 +229,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       faults.clear();
       throttle?.reset();
       sts.reset();
+      organizations.reset();
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {

@@ -10,12 +10,13 @@ import { Ec2Error, defaultStatus, renderEc2Error, renderS3Error } from "./protoc
 import { QueryParams } from "./protocol/query";
 import { actionResponse } from "./protocol/xml";
 import { handleS3, parseBundleManifest, s3ActionName, type S3Store } from "./s3";
+import { handleOrganizations, type OrganizationStore } from "./organizations";
 import { handleSts, renderStsError, type StsStore } from "./sts";
 import type { Throttle } from "./throttle";
 
 /** One served request, as tests see it in `aws.log`. */
 export interface RequestLogEntry {
-  service: "ec2" | "s3" | "sts" | "unknown";
+  service: "ec2" | "s3" | "sts" | "organizations" | "unknown";
   action: string;
   params: Record<string, string>;
   region: string;
@@ -39,6 +40,8 @@ export interface ServerDeps {
   supportsDeleteAssociatedSnapshots: boolean;
   /** STS sessions; undefined = an endpoint without STS (requests answer InvalidAction). */
   sts?: StsStore;
+  /** Organizations (JSON 1.1); undefined = not served. */
+  organizations?: OrganizationStore;
 }
 
 interface Reply {
@@ -130,6 +133,23 @@ async function serve(
     return send(res, entry, {
       status: out.status,
       headers: { "content-type": "text/xml" },
+      body: out.body,
+      code: out.code,
+    });
+  }
+  if (caller.service === "organizations" && deps.organizations) {
+    entry.service = "organizations";
+    const target = String(req.headers["x-amz-target"] ?? "");
+    const out = handleOrganizations(deps.organizations, target, body.toString("utf8"), entry.accountId);
+    entry.action = out.action;
+    try {
+      entry.params = body.length ? (JSON.parse(body.toString("utf8")) as Record<string, string>) : {};
+    } catch {
+      entry.params = {};
+    }
+    return send(res, entry, {
+      status: out.status,
+      headers: { "content-type": "application/x-amz-json-1.1" },
       body: out.body,
       code: out.code,
     });

@@ -1,7 +1,8 @@
 /**
  * `check`: every bad input fails here, before any AWS call, with the property and the fix.
  * Pure: no client, no network, no environment. Unknown values (preview) pass at any depth.
- * The inputs are returned as written — defaults are applied where they are used (see validation/defaults.ts).
+ * The inputs are returned as written — defaults are applied where they are used (see validation/defaults.ts) —
+ * except an absent `name`, which is filled in (see validation/autoName.ts).
  */
 import type { CheckResult } from "@pulumi/pulumi/dynamic";
 import { planReplacement } from "./diff";
@@ -13,6 +14,8 @@ import { descriptionProblem, nameProblem } from "./validation/names";
 import { regionProblem } from "./validation/regions";
 import { checkSource } from "./validation/sources";
 import { checkTags } from "./validation/tags";
+import { checkLifecycle, LIFECYCLE_KEYS } from "./validation/lifecycle";
+import { autoName } from "./validation/autoName";
 import { containsUnknown, isAbsent, isUnknown } from "./validation/unknown";
 
 /** Every top-level input. */
@@ -23,6 +26,7 @@ export const INPUT_PROPERTIES: readonly string[] = [
   "region",
   ...SOURCE_KEYS,
   ...Object.keys(FLAG_DEFAULTS),
+  ...LIFECYCLE_KEYS,
 ];
 /** Outputs a program might pass by mistake. */
 const OUTPUT_ONLY: readonly string[] = COMPUTED_OUTPUT_KEYS;
@@ -64,9 +68,14 @@ export function checkInputs(
   checkOptional(n, "region", regionProblem, failures);
   checkTags(n.tags, "tags", failures);
   for (const flag of Object.keys(FLAG_DEFAULTS)) optionalBoolean(n, flag, "", failures);
+  checkLifecycle(n, failures);
 
-  if (failures.list.length === 0 && sources.length === 1) checkReplacement(olds, n, sources[0], failures);
-  return { inputs: news as ManagedAmiInputs, failures: failures.list };
+  if (failures.list.length > 0 || sources.length !== 1)
+    return { inputs: news as ManagedAmiInputs, failures: failures.list };
+  // Auto-naming: no name (and not adopt) → the old name when it still fits, else a fresh one.
+  const inputs = sources[0] !== "adopt" && isAbsent(n.name) ? autoName(olds, n) : n;
+  checkReplacement(olds, inputs, sources[0], failures);
+  return { inputs: inputs as ManagedAmiInputs, failures: failures.list };
 }
 
 function checkTopLevelKeys(n: Record<string, unknown>, failures: Failures): void {
@@ -98,11 +107,7 @@ function checkName(n: Record<string, unknown>, sources: SourceKey[], failures: F
     return;
   }
   if (isUnknown(name)) return;
-  if (isAbsent(name)) {
-    if (sources.length === 1)
-      failures.add("name", `is required with ${sources[0]}: set the AMI name, e.g. "web-2024-06-01".`);
-    return;
-  }
+  if (isAbsent(name)) return; // auto-named below
   const problem = nameProblem(name);
   if (problem) failures.add("name", problem);
 }

@@ -32,6 +32,7 @@ import {
 } from "./aws/imageSources";
 import { describeImage, snapshotIdsOf } from "./aws/images";
 import { resolveRegion } from "./aws/region";
+import { withLifecycle } from "./aws/lifecycle";
 import { checkInputs } from "./check";
 import {
   CREATE_TOKEN_TAG,
@@ -179,7 +180,8 @@ export async function createManagedAmi(
     if (claim) await tagResources(ec2, storage.snapshotIds, ownedSnapshotTags(inputs.tags, imageId));
     await markFinished(ec2, imageId, basics.token, inputs.tags);
     warnUnowned(deps, inputs.name, imageId, storage.unownedSnapshotIds);
-    return { id: imageId, outs: outputsFor(inputs, region, image, storage, basics.token) };
+    // Lifecycle inputs (deregistrationProtection, deprecationTime, disabled): applied, then read back.
+    return { id: imageId, outs: await withLifecycle(ec2, outputsFor(inputs, region, image, storage, basics.token), image) };
   } catch (err) {
     throw await partialError(rawInputs, inputs, region, imageId, err, deps, basics.token);
   }
@@ -453,5 +455,14 @@ async function adoptImage(
     );
   }
   warnUnowned(deps, image.Name, imageId, storage.unownedSnapshotIds);
-  return { id: imageId, outs: outputsFor(adopted, region, image, storage) };
+  const outs = outputsFor(adopted, region, image, storage);
+  try {
+    return { id: imageId, outs: await withLifecycle(deps.ec2(region), outs, image) };
+  } catch (err) {
+    throw new ManagedAmiPartialError(
+      `${label(image.Name, imageId)}: adopted, but setting its lifecycle failed: ${errorMessage(err)}. Run \`pulumi up\` again.`,
+      imageId,
+      dropUndefined({ ...outs, __provider: (rawInputs as { __provider?: unknown }).__provider }),
+    );
+  }
 }

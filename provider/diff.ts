@@ -1,18 +1,21 @@
 /**
  * `diff`: what a change of inputs does to an existing ManagedAmi. Pure — no AWS call.
  * Replace on a change of source, `name` or an explicitly set `region`; update in place for
- * `description`, `tags` and the three delete flags. See docs/readme/validation.md.
+ * `description`, `tags`, the three delete flags and the lifecycle inputs (validation/lifecycle.ts). See docs/readme/validation.md.
  */
 import type { DiffResult } from "@pulumi/pulumi/dynamic";
 import { ManagedAmiInputs, ManagedAmiOutputs, SOURCE_KEYS, SourceKey } from "./types";
 import { deepEqual, effectiveFlag, FLAG_DEFAULTS, FlagName, normalizeSource } from "./validation/defaults";
 import { containsUnknown, isAbsent, isUnknown } from "./validation/unknown";
+import { LIFECYCLE_DEFAULTS, LIFECYCLE_KEYS } from "./validation/lifecycle";
+import { sameDeprecationTime } from "./aws/lifecycle";
 
 /** Properties an update changes in place (ModifyImageAttribute, CreateTags/DeleteTags, state only). */
 export const UPDATABLE_PROPERTIES = [
   "description",
   "tags",
   ...(Object.keys(FLAG_DEFAULTS) as FlagName[]),
+  ...LIFECYCLE_KEYS,
 ] as const;
 
 /** Outputs an in-place update never changes. */
@@ -141,6 +144,7 @@ export function diffManagedAmi(_id: string, olds: ManagedAmiOutputs, news: Manag
   for (const flag of Object.keys(FLAG_DEFAULTS) as FlagName[]) {
     if (!same(effectiveFlag(o, flag), effectiveFlag(n, flag))) updates.push(flag);
   }
+  updates.push(...lifecycleChanges(o, n));
   const replacing = plan.replaces.length > 0;
   // A create that stopped while the image was pending is finished by update (see update.ts).
   const unfinished = o.state === "pending";
@@ -150,4 +154,38 @@ export function diffManagedAmi(_id: string, olds: ManagedAmiOutputs, news: Manag
     stables: replacing ? [] : [...STABLE_OUTPUTS],
     deleteBeforeReplace: replacing && plan.sameNameSameRegion && plan.reusedStorage === undefined,
   };
+}
+
+/**
+ * The lifecycle inputs that differ between state (`o`, read back from AWS on refresh) and inputs,
+ * through their defaults; deprecation times compare to the minute (AWS rounds them).
+ */
+export function lifecycleChanges(o: Props, n: Props): string[] {
+  const changed: string[] = [];
+  for (const key of ["whenInUse", "deregistrationProtection", "disabled"] as const) {
+    const prev = isAbsent(o[key]) ? LIFECYCLE_DEFAULTS[key] : o[key];
+    const next = isAbsent(n[key]) ? LIFECYCLE_DEFAULTS[key] : n[key];
+    if (!same(prev, next)) changed.push(key);
+  }
+  const prevTime = isAbsent(o.deprecationTime) ? undefined : o.deprecationTime;
+  const nextTime = isAbsent(n.deprecationTime) ? undefined : n.deprecationTime;
+  if (
+    isUnknown(nextTime) ||
+    !sameDeprecationTime(prevTime as string | undefined, nextTime as string | undefined)
+  ) {
+    changed.push("deprecationTime");
+  }
+  return changed;
+}
+
+/** An update that changes no lifecycle input keeps the read-back lifecycle outputs of `olds`. */
+export function keepLifecycle<T extends Partial<ManagedAmiOutputs>>(
+  outs: T,
+  olds: Partial<ManagedAmiOutputs>,
+): T {
+  const kept: T = { ...outs };
+  for (const key of ["deregistrationProtection", "deprecationTime", "disabled"] as const) {
+    if (olds[key] !== undefined) (kept as Record<string, unknown>)[key] = olds[key];
+  }
+  return kept;
 }

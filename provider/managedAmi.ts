@@ -24,13 +24,8 @@ export type NestedInput<T> = T extends readonly (infer U)[]
     ? { [K in keyof T]: pulumi.Input<NestedInput<T[K]>> }
     : T;
 
-/** Arguments of a `ManagedAmi`. Exactly one source: `fromSnapshots`, `fromInstance`, `copyOf`, `fromManifest`, `adopt`. */
-export interface ManagedAmiArgs {
-  /**
-   * AMI name (3–128 chars of `A-Za-z0-9 ()[]./-'@_`); required except with `adopt`, where it is the
-   * image's own name. Changing it replaces the image (old one deleted first when the name is reused).
-   */
-  readonly name?: pulumi.Input<string>;
+/** The inputs every `ManagedAmi` takes, whatever its source. */
+export interface ManagedAmiCommonArgs {
   /** AMI description; default none. Updated in place; removing it leaves the current text on the AMI. */
   readonly description?: pulumi.Input<string>;
   /**
@@ -43,6 +38,30 @@ export interface ManagedAmiArgs {
    * region is recorded and used by every later call, destroy included. Changing it replaces the image.
    */
   readonly region?: pulumi.Input<string>;
+  /** Delete the owned EBS snapshots on destroy; default true. `false` keeps every snapshot. */
+  readonly deleteSnapshots?: pulumi.Input<boolean>;
+  /** Delete the owned S3 manifest and parts on destroy; default true. `false` keeps the bundle. */
+  readonly deleteBundle?: pulumi.Input<boolean>;
+  /**
+   * On destroy, turn deregistration protection off first instead of failing; default false.
+   * A protection cooldown still fails the destroy, naming the time it lifts.
+   */
+  readonly disableDeregistrationProtection?: pulumi.Input<boolean>;
+  /**
+   * What destroy does when a launch template's `$Default`/`$Latest` version, an SSM parameter or an
+   * Image Builder recipe still uses the image: `fail` (default; nothing is deleted) or `warn` (delete anyway).
+   */
+  readonly whenInUse?: pulumi.Input<"fail" | "warn">;
+  /** Keep AWS deregistration protection on (no cooldown); default false. Destroy still needs disableDeregistrationProtection. */
+  readonly deregistrationProtection?: pulumi.Input<boolean>;
+  /** ISO 8601 time the image is deprecated at (EnableImageDeprecation); removing it un-deprecates. Default none. */
+  readonly deprecationTime?: pulumi.Input<string>;
+  /** Disable the image (DisableImage: no launches, snapshots kept); default false. Destroy deregisters it as usual. */
+  readonly disabled?: pulumi.Input<boolean>;
+}
+
+/** The five sources; a `ManagedAmiArgs` sets exactly one of them. */
+export interface ManagedAmiSources {
   /**
    * Register an EBS-backed image from existing snapshots (RegisterImage). The snapshots become owned:
    * destroy deletes them (unless `deleteSnapshots: false` or another image uses them).
@@ -65,16 +84,31 @@ export interface ManagedAmiArgs {
    * refused and nothing is changed. From then on destroy deletes it and its storage like any other source.
    */
   readonly adopt?: pulumi.Input<NestedInput<AdoptSource>>;
-  /** Delete the owned EBS snapshots on destroy; default true. `false` keeps every snapshot. */
-  readonly deleteSnapshots?: pulumi.Input<boolean>;
-  /** Delete the owned S3 manifest and parts on destroy; default true. `false` keeps the bundle. */
-  readonly deleteBundle?: pulumi.Input<boolean>;
-  /**
-   * On destroy, turn deregistration protection off first instead of failing; default false.
-   * A protection cooldown still fails the destroy, naming the time it lifts.
-   */
-  readonly disableDeregistrationProtection?: pulumi.Input<boolean>;
 }
+
+type SourceName = keyof ManagedAmiSources;
+/** Exactly `K` among the sources: the others cannot be set. */
+type Only<K extends SourceName> = { readonly [P in K]-?: ManagedAmiSources[P] } & {
+  readonly [P in Exclude<SourceName, K>]?: undefined;
+};
+/**
+ * AMI name (3–128 chars of `A-Za-z0-9 ()[]./-'@_`); default `<resource name>-<7 hex>`, kept on
+ * later updates. Changing it replaces the image (old one deleted first when the name is reused).
+ */
+type Named = { readonly name?: pulumi.Input<string> };
+
+/**
+ * Arguments of a `ManagedAmi`: the common inputs and exactly one source — `fromSnapshots`,
+ * `fromInstance`, `copyOf`, `fromManifest` or `adopt` (an adopted image keeps its own name: no `name`).
+ */
+export type ManagedAmiArgs = ManagedAmiCommonArgs &
+  (
+    | (Only<"fromSnapshots"> & Named)
+    | (Only<"fromInstance"> & Named)
+    | (Only<"copyOf"> & Named)
+    | (Only<"fromManifest"> & Named)
+    | (Only<"adopt"> & { readonly name?: undefined })
+  );
 
 let provider: ManagedAmiProvider | undefined;
 
@@ -104,6 +138,10 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
   declare public readonly creationDate: pulumi.Output<string | undefined>;
   /** `x86_64`, `arm64`, … */
   declare public readonly architecture: pulumi.Output<string | undefined>;
+  /** Snapshots in the image's mappings another account owns: never recorded, tagged or deleted. */
+  declare public readonly unownedSnapshotIds: pulumi.Output<string[] | undefined>;
+  /** This create's token (tag `managed-ami:create-token` on the image). */
+  declare public readonly createToken: pulumi.Output<string | undefined>;
   /** The AMI name (for `adopt`, the image's own name). */
   declare public readonly name: pulumi.Output<string>;
   declare public readonly description: pulumi.Output<string | undefined>;
@@ -116,6 +154,13 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
   declare public readonly deleteSnapshots: pulumi.Output<boolean | undefined>;
   declare public readonly deleteBundle: pulumi.Output<boolean | undefined>;
   declare public readonly disableDeregistrationProtection: pulumi.Output<boolean | undefined>;
+  declare public readonly whenInUse: pulumi.Output<"fail" | "warn" | undefined>;
+  /** Deregistration protection as AWS reports it (read back on refresh). */
+  declare public readonly deregistrationProtection: pulumi.Output<boolean>;
+  /** The deprecation time AWS reports (rounded to the minute), if any. */
+  declare public readonly deprecationTime: pulumi.Output<string | undefined>;
+  /** Whether the image is disabled, as AWS reports it. */
+  declare public readonly disabled: pulumi.Output<boolean>;
 
   /** Creates (or adopts) an AMI managed together with its storage. */
   constructor(name: string, args: ManagedAmiArgs, opts?: pulumi.CustomResourceOptions) {
@@ -136,7 +181,13 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
         deleteSnapshots: undefined,
         deleteBundle: undefined,
         disableDeregistrationProtection: undefined,
+        whenInUse: undefined,
+        deregistrationProtection: undefined,
+        deprecationTime: undefined,
+        disabled: undefined,
         ...args,
+        // The prefix of an auto-name (check does not get the resource name from the engine); never sent to AWS.
+        __resourceName: name,
         // Stable per stack and resource: a re-run after an interrupted `up` claims that run's image.
         __claimKey: claimKey(name, opts),
         imageId: undefined,
@@ -147,6 +198,8 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
         bundle: undefined,
         creationDate: undefined,
         architecture: undefined,
+        unownedSnapshotIds: undefined,
+        createToken: undefined,
       },
       opts,
       "managed-ami",
@@ -157,11 +210,18 @@ export class ManagedAmi extends pulumi.dynamic.Resource {
 
 /** A digest of project, stack, parent and name (16 hex): the same resource gets the same key. */
 function claimKey(name: string, opts?: pulumi.CustomResourceOptions): pulumi.Output<string> {
-  const parent = opts?.parent ? opts.parent.urn : pulumi.output("");
-  return parent.apply((p) =>
-    createHash("sha256")
-      .update(JSON.stringify(["managed-ami/claim/v1", pulumi.getProject(), pulumi.getStack(), p, name]))
-      .digest("hex")
-      .slice(0, 16),
+  // The parent's URN as a plain value: an Output of a component's URN would make this resource depend on
+  // the component, i.e. wait for all of its children, so two ManagedAmi under one component would deadlock.
+  const parentUrn = opts?.parent ? opts.parent.urn : undefined;
+  const parent = parentUrn
+    ? new Promise<string>((resolve) => parentUrn.apply((u) => (resolve(u), u)))
+    : Promise.resolve("");
+  return pulumi.output(
+    parent.then((p) =>
+      createHash("sha256")
+        .update(JSON.stringify(["managed-ami/claim/v1", pulumi.getProject(), pulumi.getStack(), p, name]))
+        .digest("hex")
+        .slice(0, 16),
+    ),
   );
 }

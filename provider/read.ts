@@ -8,6 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Image } from "@aws-sdk/client-ec2";
 import { readBundle } from "./aws/bundles";
 import { describeImage, isGone, snapshotIdsOf } from "./aws/images";
+import { readLifecycle } from "./aws/lifecycle";
 import { resolveRegion } from "./aws/region";
 import { fromSdkTags } from "./aws/tags";
 import { snapshotOwners } from "./aws/snapshotOwnership";
@@ -103,5 +104,6 @@ async function refreshed(
     snapshotIds,
     unownedSnapshotIds: unowned,
     bundle,
+    ...readLifecycle(image), // deregistrationProtection, deprecationTime, disabled as AWS reports them
   });
 }

@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { ec2Client } from "./aws/clients";
+import { ec2Client, setRetryNotifier } from "./aws/clients";
 import { assertCallerIsOwner } from "./account";
 import { checkInputs } from "./check";
 import {
@@ -26,6 +26,9 @@ import { updateManagedAmi } from "./update";
 export { ManagedAmiPartialError };
 
 type LogModule = Pick<typeof pulumi.log, "warn" | "debug">;
+
+// "Still retrying" notices of long-retrying AWS calls go to the Pulumi log (the CLI's go to stderr).
+setRetryNotifier((message) => void (hostPulumiLog() as Partial<typeof pulumi.log>).info?.(message));
 
 /**
  * The `log` module of the `@pulumi/pulumi` copy the dynamic-provider host runs: a nested copy of the

@@ -48,6 +48,7 @@ import {
   type Clock,
   type SnapshotOutcome,
 } from "./safety";
+import { guardInUse, ImageInUseError } from "./inUse";
 
 export interface TeardownDeps {
   /** EC2 client for the recorded region; default `ec2Client(outputs.region)`. */
@@ -107,6 +108,9 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
   const fail = (what: string, err: unknown): never => {
     throw new TeardownError(`${label}: ${what}`, imageId, [], { cause: err });
   };
+  const failInUse = (err: ImageInUseError): never => {
+    throw new TeardownError(err.message, imageId, [], { cause: err });
+  };
 
   // 1. Look the image up. NotFound or state `deregistered`: AWS says it is gone. An empty answer
   //    proves nothing (it may lag): the image is deregistered anyway in step 5.
@@ -120,7 +124,16 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
   // 2. Deregistration protection: turn it off when allowed, else fail before anything is deleted.
   if (registered) await handleProtection(ec2, image, outputs, clock, fail);
 
-  // 3. (The in-use guard runs here, between protection and deregistration: spec v2.)
+  // 3. In-use guard (spec v2): a blocking reference (launch template $Default/$Latest, SSM parameter,
+  //    Image Builder recipe) fails here under whenInUse "fail", before anything changes (see inUse.ts).
+  if (registered) {
+    const inUse = await guardInUse(ec2, imageId, outputs.whenInUse ?? "fail", label).catch((err: unknown) =>
+      err instanceof ImageInUseError
+        ? failInUse(err)
+        : fail(`${describeCall("DescribeImageReferences", err)}; nothing was deleted. ${fixFor(err)}`, err),
+    );
+    result.warnings.push(...inUse);
+  }
 
   // 4. Windows fast launch: turn it off and wait (bounded) until it is off, before deregistering.
   if (registered && (image?.RootDeviceType ?? outputs.rootDeviceType) !== "instance-store")

@@ -5,6 +5,13 @@
  * See ../shared/design/managed-ami-spec.md for the contract.
  */
 
+/** EBS volume types RegisterImage accepts. */
+export type VolumeType = "standard" | "io1" | "io2" | "gp2" | "sc1" | "st1" | "gp3";
+/** Image architectures. */
+export type Architecture = "i386" | "x86_64" | "arm64" | "x86_64_mac" | "arm64_mac";
+export type VirtualizationType = "hvm" | "paravirtual";
+export type BootMode = "legacy-bios" | "uefi" | "uefi-preferred";
+
 /** One EBS mapping of a `fromSnapshots` image. */
 export interface SnapshotMapping {
   /** Device name, e.g. `/dev/xvda`. */
@@ -14,7 +21,7 @@ export interface SnapshotMapping {
   /** Volume size in GiB; default: the snapshot's size. */
   volumeSize?: number;
   /** EBS volume type; default: `gp3`. */
-  volumeType?: string;
+  volumeType?: VolumeType;
   /** Delete the volume when an instance launched from the image terminates; default: true. */
   deleteOnTermination?: boolean;
 }
@@ -26,13 +33,13 @@ export interface FromSnapshotsSource {
   /** At least one mapping. */
   blockDeviceMappings: SnapshotMapping[];
   /** default: `x86_64`. */
-  architecture?: string;
+  architecture?: Architecture;
   /** default: `hvm`. */
-  virtualizationType?: string;
+  virtualizationType?: VirtualizationType;
   /** default: true. */
   enaSupport?: boolean;
   /** `legacy-bios` | `uefi` | `uefi-preferred`; default: unset (AWS's default). */
-  bootMode?: string;
+  bootMode?: BootMode;
 }
 
 /** CreateImage from an instance. */
@@ -57,7 +64,7 @@ export interface FromManifestSource {
   /** `bucket/path/name.manifest.xml`. */
   imageLocation: string;
   /** default: `x86_64`. */
-  architecture?: string;
+  architecture?: Architecture;
 }
 
 /** Take over an existing AMI owned by the caller's account. */
@@ -74,7 +81,7 @@ export interface OwnedBundle {
 
 /** Inputs, unwrapped. Exactly one of the five sources is set. */
 export interface ManagedAmiInputs {
-  /** AMI name; required for every source but `adopt`. */
+  /** AMI name; default (every source but `adopt`): `<resource name>-<7 hex>`, chosen by `check`. */
   name?: string;
   description?: string;
   /** Applied to the AMI and to every snapshot it owns. */
@@ -92,6 +99,14 @@ export interface ManagedAmiInputs {
   deleteBundle?: boolean;
   /** default: false. */
   disableDeregistrationProtection?: boolean;
+  /** What delete does when something would still launch from the image; default `fail`. */
+  whenInUse?: "fail" | "warn";
+  /** Keep AWS deregistration protection on (no cooldown); default false. */
+  deregistrationProtection?: boolean;
+  /** ISO 8601 time AWS deprecates the image at; default none (removing it un-deprecates). */
+  deprecationTime?: string;
+  /** DisableImage (true) / EnableImage (false); default false. */
+  disabled?: boolean;
 }
 
 /** State: all inputs plus what was read from AWS. `imageId` is also the resource id. */

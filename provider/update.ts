@@ -18,6 +18,8 @@ import {
   untagResources,
 } from "./aws/tags";
 import { partitionOwnSnapshots, snapshotOwners } from "./aws/snapshotOwnership";
+import { withLifecycle } from "./aws/lifecycle";
+import { keepLifecycle, lifecycleChanges } from "./diff";
 import { ProviderDeps, defaultDeps, dropUndefined, label, markFinished, withoutProvider } from "./create";
 import { COMPUTED_OUTPUT_KEYS, ManagedAmiInputs, ManagedAmiOutputs } from "./types";
 
@@ -71,6 +73,9 @@ export async function updateManagedAmi(
         await untagResources(ec2, live, [MANAGED_AMI_IMAGE_TAG, CREATE_TOKEN_TAG]);
       }
     }
+    // Lifecycle inputs: read the image, change what differs, record what AWS reports (aws/lifecycle.ts).
+    if (pendingFinished || lifecycleChanges(olds as never, news as never).length > 0) outs = await withLifecycle(ec2, outs);
+    else outs = keepLifecycle(outs, olds);
   } catch (err) {
     // A plain error: the engine keeps the previous state, so the next `up` retries every change.
     throw new Error(

@@ -17,6 +17,8 @@ type S3 = Pick<S3Client, "send">;
 export interface OrphanedBundle {
   bucket: string;
   region: string;
+  /** The account that owns the bucket's objects (set by the scan). */
+  accountId?: string;
   manifestKey: string;
   partKeys: string[];
   /** Manifest plus every part that exists. */
@@ -94,7 +96,10 @@ export async function readBundle(
   const sizes = new Map<string, number>();
   const wanted = new Set(partKeys);
   const prefix = folder + commonPrefix(names);
-  const pages = paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix, MaxKeys: 1000 });
+  const pages = paginateListObjectsV2(
+    { client: s3, pageSize: 1000 },
+    { Bucket: bucket, Prefix: prefix, MaxKeys: 1000 },
+  );
   for await (const page of pages as AsyncIterable<ListObjectsV2CommandOutput>) {
     for (const obj of page.Contents ?? []) {
       if (obj.Key && wanted.has(obj.Key)) sizes.set(obj.Key, obj.Size ?? 0);

@@ -9,11 +9,21 @@ import { MANAGED_AMI_IMAGE_TAG } from "./ownership";
 /** Why a snapshot is listed. */
 export type OrphanReason = "create-image-ami-gone" | "copy-image-ami-gone" | "managed-ami-image-gone";
 
+/** A snapshot lock as DescribeLockedSnapshots reports it. */
+export interface SnapshotLockInfo {
+  mode: string;
+  expiresOn?: string;
+}
+
 /** One orphaned snapshot, as printed and as written by `--json`. */
 export interface OrphanedSnapshot {
   snapshotId: string;
   region: string;
+  /** The account that owns it (the caller's, or the one entered with --role-name). */
+  accountId: string;
   sizeGiB: number;
+  /** DescribeSnapshots `FullSnapshotSizeInBytes`, when AWS reports it. */
+  fullSnapshotSizeBytes?: number;
   ageDays: number;
   reason: OrphanReason;
   /** The AMI the snapshot was created for (gone now). */
@@ -26,9 +36,16 @@ export interface TagFilter {
   value?: string;
 }
 
+/** The AWS services whose snapshots are never orphans (they make and retire them). */
+export type ServiceKind = "aws-backup" | "dlm" | "image-builder" | "fast-launch";
+export const SERVICE_KINDS: readonly ServiceKind[] = ["aws-backup", "dlm", "image-builder", "fast-launch"];
+
 /** What the image pass of one region learned, and the filters in effect. */
 export interface ClassifyContext {
   region: string;
+  accountId: string;
+  /** Images of the account in the Recycle Bin: their snapshots are what a restore needs. */
+  binnedImages?: ReadonlySet<string>;
   /** Snapshot ids referenced by any registered (not deregistered) image of the account in this region. */
   referencedSnapshots: ReadonlySet<string>;
   /** Ids of every registered image of the account in this region. */
@@ -43,7 +60,18 @@ export interface ClassifyContext {
 /** What became of one snapshot. `skip` carries why, for counting. */
 export type Classification =
   | { kind: "orphan"; orphan: OrphanedSnapshot; storageTier: string }
-  | { kind: "skip"; why: "referenced" | "not-completed" | "too-new" | "excluded" | "not-ami-storage" | "image-exists" };
+  | { kind: "service"; service: ServiceKind }
+  | {
+      kind: "skip";
+      why:
+        | "referenced"
+        | "not-completed"
+        | "too-new"
+        | "excluded"
+        | "not-ami-storage"
+        | "image-exists"
+        | "image-in-recycle-bin";
+    };
 
 const CREATE_IMAGE = /^Created by CreateImage\((i-[0-9a-f]+)\) for (ami-[0-9a-f]+)\b/;
 const COPY_IMAGE = /^Copied for DestinationAmi (ami-[0-9a-f]+)\b/;
@@ -67,10 +95,42 @@ export function amiOfSnapshot(
   return undefined;
 }
 
+const tagOf = (tags: Snapshot["Tags"], key: string): string | undefined =>
+  tags?.find((t) => t.Key === key)?.Value;
+
+/**
+ * The AWS service that made and retires `snapshot`, from the tags and descriptions those services
+ * write (sources in docs/audit.md), or `undefined`.
+ */
+export function serviceOf(snapshot: Pick<Snapshot, "Description" | "Tags">): ServiceKind | undefined {
+  const tags = snapshot.Tags ?? [];
+  const description = snapshot.Description ?? "";
+  if (
+    tags.some((t) => t.Key?.startsWith("aws:backup:")) ||
+    /created by the AWS Backup service/i.test(description)
+  )
+    return "aws-backup";
+  if (
+    tags.some((t) => t.Key?.startsWith("aws:dlm:")) ||
+    /^Created for policy: policy-[0-9a-f]+/.test(description)
+  )
+    return "dlm";
+  if (
+    tagOf(tags, "CreatedBy") === "EC2 Fast Launch" ||
+    /^This is Fast Launch snapshot for image /.test(description)
+  )
+    return "fast-launch";
+  if (tagOf(tags, "CreatedBy") === "EC2 Image Builder" || tags.some((t) => t.Key === "Ec2ImageBuilderArn"))
+    return "image-builder";
+  return undefined;
+}
+
 /** Whether any `--exclude-tag` filter matches the snapshot's tags. */
 export function isExcluded(tags: Snapshot["Tags"], filters: readonly TagFilter[] | undefined): boolean {
   if (!filters || filters.length === 0 || !tags) return false;
-  return filters.some((f) => tags.some((t) => t.Key === f.key && (f.value === undefined || t.Value === f.value)));
+  return filters.some((f) =>
+    tags.some((t) => t.Key === f.key && (f.value === undefined || t.Value === f.value)),
+  );
 }
 
 /** Decides whether `snapshot` is an orphan in `ctx`. Never lists a referenced or unattributable snapshot. */
@@ -78,9 +138,13 @@ export function classifySnapshot(snapshot: Snapshot, ctx: ClassifyContext): Clas
   const id = snapshot.SnapshotId ?? "";
   if (id === "" || ctx.referencedSnapshots.has(id)) return { kind: "skip", why: "referenced" };
   if (snapshot.State !== "completed") return { kind: "skip", why: "not-completed" };
+  const service = serviceOf(snapshot);
+  if (service) return { kind: "service", service };
   const ami = amiOfSnapshot(snapshot);
   if (!ami) return { kind: "skip", why: "not-ami-storage" };
   if (ctx.registeredImages.has(ami.imageId)) return { kind: "skip", why: "image-exists" };
+  // Defect 8: a binned AMI can be restored, and the restore needs these snapshots.
+  if (ctx.binnedImages?.has(ami.imageId)) return { kind: "skip", why: "image-in-recycle-bin" };
   const started = snapshot.StartTime?.getTime() ?? ctx.now.getTime();
   const ageMs = Math.max(0, ctx.now.getTime() - started);
   if (ageMs < (ctx.olderThanMs ?? 0)) return { kind: "skip", why: "too-new" };
@@ -91,7 +155,11 @@ export function classifySnapshot(snapshot: Snapshot, ctx: ClassifyContext): Clas
     orphan: {
       snapshotId: id,
       region: ctx.region,
+      accountId: ctx.accountId,
       sizeGiB: snapshot.VolumeSize ?? 0,
+      ...(snapshot.FullSnapshotSizeInBytes !== undefined
+        ? { fullSnapshotSizeBytes: snapshot.FullSnapshotSizeInBytes }
+        : {}),
       ageDays: Math.floor(ageMs / DAY_MS),
       reason: ami.reason,
       imageId: ami.imageId,

@@ -4,7 +4,14 @@
  * image uses it. `--dry-run` only asks EC2 (`DryRun`) whether the deletes would be permitted.
  */
 import { DeleteSnapshotCommand } from "@aws-sdk/client-ec2";
-import { errorCode, errorMessage, isAccessDenied, isDryRunOk, isSnapshotInUse, isSnapshotNotFound } from "../../provider/aws/errors";
+import {
+  errorCode,
+  errorMessage,
+  isAccessDenied,
+  isDryRunOk,
+  isSnapshotInUse,
+  isSnapshotNotFound,
+} from "../../provider/aws/errors";
 import { StorageDeleteError, deleteBundleSafely, deleteSnapshotSafely } from "../../provider/safety";
 import type { OrphanedBundle } from "./bundles";
 import type { AuditClients, ListedSnapshot } from "./scan";
@@ -65,7 +72,10 @@ export async function deleteListed(
         } else if (r.outcome === "already-gone") report.alreadyGoneSnapshots.push(snapshot);
         else report.keptSnapshots.push({ snapshot, usedBy: r.usedBy ?? [] });
       } catch (err) {
-        report.failedSnapshots.push({ snapshot, message: explain(`snapshot ${snapshot.snapshotId} (${region})`, err, "ec2:DeleteSnapshot") });
+        report.failedSnapshots.push({
+          snapshot,
+          message: explain(`snapshot ${snapshot.snapshotId} (${region})`, err, "ec2:DeleteSnapshot"),
+        });
       }
       tick();
     });
@@ -83,7 +93,10 @@ export async function deleteListed(
         report.freedBytes += bundle.totalBytes;
       } else report.keptBundles.push({ bundle, usedBy: r.usedBy ?? [] });
     } catch (err) {
-      report.failedBundles.push({ bundle, message: explain(`bundle s3://${bundle.bucket}/${bundle.manifestKey}`, err, "s3:DeleteObject") });
+      report.failedBundles.push({
+        bundle,
+        message: explain(`bundle s3://${bundle.bucket}/${bundle.manifestKey}`, err, "s3:DeleteObject"),
+      });
     }
     tick();
   }
@@ -111,19 +124,31 @@ export async function dryRunDelete(
   clients: AuditClients,
   opts: DeleteOptions = {},
 ): Promise<DryRunReport> {
-  const report: DryRunReport = { permitted: [], denied: [], gone: [], inUse: [], bundlesNotChecked: bundles.length };
+  const report: DryRunReport = {
+    permitted: [],
+    denied: [],
+    gone: [],
+    inUse: [],
+    bundlesNotChecked: bundles.length,
+  };
   for (const [region, inRegion] of groupBy(snapshots, (s) => s.region)) {
     const ec2 = clients.ec2(region);
     await forEachLimited(inRegion, opts.concurrency ?? 5, async (snapshot) => {
       try {
         await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshot.snapshotId, DryRun: true }));
         // An endpoint that ignores DryRun would have deleted it: never treat success as a permission check.
-        throw new Error(`the endpoint answered DeleteSnapshot DryRun with success instead of DryRunOperation`);
+        throw new Error(
+          `the endpoint answered DeleteSnapshot DryRun with success instead of DryRunOperation`,
+        );
       } catch (err) {
         if (isDryRunOk(err)) report.permitted.push(snapshot);
         else if (isSnapshotNotFound(err)) report.gone.push(snapshot);
         else if (isSnapshotInUse(err)) report.inUse.push(snapshot);
-        else report.denied.push({ snapshot, message: explain(`snapshot ${snapshot.snapshotId} (${region})`, err, "ec2:DeleteSnapshot") });
+        else
+          report.denied.push({
+            snapshot,
+            message: explain(`snapshot ${snapshot.snapshotId} (${region})`, err, "ec2:DeleteSnapshot"),
+          });
       }
     });
   }
@@ -134,7 +159,8 @@ export async function dryRunDelete(
 function explain(target: string, err: unknown, permission: string): string {
   if (err instanceof StorageDeleteError) {
     const fix: Record<StorageDeleteError["reason"], string> = {
-      locked: "Unlock it (aws ec2 unlock-snapshot) or wait for the lock to expire, or leave it; run the audit again afterwards",
+      locked:
+        "Unlock it (aws ec2 unlock-snapshot) or wait for the lock to expire, or leave it; run the audit again afterwards",
       "access-denied": `Grant ${permission} (and ec2:DescribeImages) to the identity running the audit, then run it again`,
       timeout: "Run `managed-ami audit --delete` again in a few minutes",
       throttled: "Run `managed-ami audit --delete` again later (the retry budget ran out)",

@@ -17,10 +17,15 @@ export interface RegionPrices {
 /** When the table was last checked against the source below. */
 export const PRICE_TABLE_DATE = "2026-11-25";
 /** Where the figures come from. */
-export const PRICE_TABLE_SOURCE = "aws.amazon.com/ebs/pricing and aws.amazon.com/s3/pricing, on-demand list prices in USD";
+export const PRICE_TABLE_SOURCE =
+  "aws.amazon.com/ebs/pricing and aws.amazon.com/s3/pricing, on-demand list prices in USD";
 
 /** us-east-1 list prices; also the fallback for regions not in the table. */
-export const DEFAULT_PRICES: RegionPrices = { snapshotStandard: 0.05, snapshotArchive: 0.0125, s3Standard: 0.023 };
+export const DEFAULT_PRICES: RegionPrices = {
+  snapshotStandard: 0.05,
+  snapshotArchive: 0.0125,
+  s3Standard: 0.023,
+};
 
 const TABLE: Record<string, RegionPrices> = {
   "us-east-1": DEFAULT_PRICES,

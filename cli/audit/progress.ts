@@ -35,7 +35,11 @@ export function progressLine(p: ScanProgress): string {
 }
 
 /** A bar on `stream` when it is a TTY and `enabled`; otherwise a bar that draws nothing. */
-export function progressBar(stream: ProgressStream, enabled = true, now: () => number = Date.now): ProgressBar {
+export function progressBar(
+  stream: ProgressStream,
+  enabled = true,
+  now: () => number = Date.now,
+): ProgressBar {
   if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
   let last = 0;
   let drawn = false;

@@ -1,12 +1,24 @@
 // Every policy of the pack, in the order the README's table lists them.
 import { Policies } from "@pulumi/policy";
 import { amiDeregistrationProtection, amiRequiredTags } from "./governance";
+import { managedAmiWhenInUseProduction } from "./inUse";
 import { amiCopyEncrypted, noPublicAmis } from "./sharing";
-import { amiDerivedStorageOwned, amiStorageOwned, managedAmiDeletesStorage, snapshotSingleOwner } from "./storage";
+import {
+  amiDerivedStorageOwned,
+  amiStorageOwned,
+  managedAmiDeletesStorage,
+  snapshotSingleOwner,
+} from "./storage";
 
 export { amiDeregistrationProtection, amiRequiredTags } from "./governance";
+export { managedAmiWhenInUseProduction } from "./inUse";
 export { amiCopyEncrypted, noPublicAmis } from "./sharing";
-export { amiDerivedStorageOwned, amiStorageOwned, managedAmiDeletesStorage, snapshotSingleOwner } from "./storage";
+export {
+  amiDerivedStorageOwned,
+  amiStorageOwned,
+  managedAmiDeletesStorage,
+  snapshotSingleOwner,
+} from "./storage";
 
 export const policies: Policies = [
   amiStorageOwned,
@@ -16,5 +28,6 @@ export const policies: Policies = [
   noPublicAmis,
   amiRequiredTags,
   amiDeregistrationProtection,
+  managedAmiWhenInUseProduction,
   amiCopyEncrypted,
 ];

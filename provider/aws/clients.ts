@@ -8,9 +8,17 @@
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { coalescingMiddleware } from "./coalesce";
 import { unreachableReason } from "./errors";
-import { attemptWatchMiddleware, endpointInUse, failFastMiddleware, type EndpointInUse, type Service } from "./failFast";
+import {
+  attemptWatchMiddleware,
+  endpointInUse,
+  failFastMiddleware,
+  KNOWN_UNREACHABLE,
+  type EndpointInUse,
+  type Service,
+} from "./failFast";
 import { pacingMiddleware } from "./pacer";
 
 export { setRetryNotifier, EndpointUnreachableError, InvalidEndpointError } from "./failFast";
@@ -25,7 +33,7 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Random source in [0, 1); default Math.random (tests may pin it). */
   random?: () => number;
-  /** Time from the start of a call after which an unreachable endpoint fails it; default 8000 ms, env `MANAGED_AMI_CONNECT_BUDGET_MS`. */
+  /** Time from the start of a call after which an unreachable endpoint fails it; default 5000 ms, env `MANAGED_AMI_CONNECT_BUDGET_MS`. */
   connectBudgetMs?: number;
 }
 
@@ -34,6 +42,8 @@ export interface ClientOptions {
   /** Explicit endpoint (tests); default: the SDK's resolution (env `AWS_ENDPOINT_URL*`, profile, AWS). */
   endpoint?: string;
   retry?: RetryOptions;
+  /** Credentials (e.g. an assumed role's, refreshed by the caller); default: the SDK's standard chain. */
+  credentials?: AwsCredentialIdentityProvider;
 }
 
 /** Error types the SDK's retry middleware classifies errors into (see @smithy/types RetryErrorType). */
@@ -87,7 +97,7 @@ export class BudgetRetryStrategy {
     this.budgetMs = options.budgetMs ?? envNumber("MANAGED_AMI_RETRY_BUDGET_MS") ?? 300_000;
     this.baseDelayMs = options.baseDelayMs ?? envNumber("MANAGED_AMI_RETRY_BASE_MS") ?? 200;
     this.maxDelayMs = options.maxDelayMs ?? envNumber("MANAGED_AMI_RETRY_MAX_DELAY_MS") ?? 5_000;
-    this.connectBudgetMs = options.connectBudgetMs ?? envNumber("MANAGED_AMI_CONNECT_BUDGET_MS") ?? 8_000;
+    this.connectBudgetMs = options.connectBudgetMs ?? envNumber("MANAGED_AMI_CONNECT_BUDGET_MS") ?? 5_000;
     this.random = options.random ?? Math.random;
   }
 
@@ -95,7 +105,10 @@ export class BudgetRetryStrategy {
     return new BudgetRetryToken(Date.now(), undefined, 0, 0, 0);
   }
 
-  async refreshRetryTokenForRetry(token: BudgetRetryToken, errorInfo: RetryErrorInfo): Promise<BudgetRetryToken> {
+  async refreshRetryTokenForRetry(
+    token: BudgetRetryToken,
+    errorInfo: RetryErrorInfo,
+  ): Promise<BudgetRetryToken> {
     if (!isRetryable(errorInfo)) throw new Error("not retryable");
     const base = errorInfo.errorType === "THROTTLING" ? 2.5 * this.baseDelayMs : this.baseDelayMs;
     const ceiling = Math.min(this.maxDelayMs, base * 2 ** Math.min(token.retryCount, 30));
@@ -105,11 +118,19 @@ export class BudgetRetryStrategy {
     }
     const now = Date.now();
     const startedAt = token.startedAt ?? now;
+    if ((errorInfo.error as Record<string, unknown> | undefined)?.[KNOWN_UNREACHABLE])
+      throw new Error("endpoint known to be unreachable");
     if (unreachableReason(errorInfo.error) && now - token.createdAt + delay > this.connectBudgetMs) {
       throw new Error("endpoint unreachable");
     }
     if (now - startedAt + delay > this.budgetMs) throw new Error("retry budget exhausted");
-    return new BudgetRetryToken(token.createdAt, startedAt, token.retryCount + 1, delay, token.waited + delay);
+    return new BudgetRetryToken(
+      token.createdAt,
+      startedAt,
+      token.retryCount + 1,
+      delay,
+      token.waited + delay,
+    );
   }
 
   recordSuccess(_token: BudgetRetryToken): void {}
@@ -138,26 +159,33 @@ const REQUEST_HANDLER = { connectionTimeout: 5_000, requestTimeout: 120_000, thr
 type Stack = { add(mw: unknown, options: object): void; addRelativeTo(mw: unknown, options: object): void };
 const stackOf = (client: EC2Client | S3Client): Stack => client.middlewareStack as unknown as Stack;
 
-/** Fail-fast and "still retrying" middlewares, shared by every client the factories make. */
-function watch(
-  client: EC2Client | S3Client,
+/**
+ * Make any SDK v3 client of this package fail fast and report long retries: an invalid endpoint is
+ * refused before the first request, an unreachable one fails naming the endpoint and what set it,
+ * and a call retrying for more than ~10 s says so (`setRetryNotifier`). The factories below call
+ * it; other clients (STS, Organizations) may too. Returns the endpoint resolver it installed.
+ */
+export function failFast(
+  client: { middlewareStack: unknown; config: unknown },
   service: Service,
   region: string,
-  options: ClientOptions,
-  strategy: BudgetRetryStrategy,
+  options: { endpoint?: string; budgetMs?: () => number } = {},
 ): () => Promise<EndpointInUse> {
   const config = client.config as { serviceConfiguredEndpoint?: () => Promise<unknown> };
+  const stack = client.middlewareStack as Stack;
   let resolved: Promise<EndpointInUse> | undefined;
-  const endpoint = (): Promise<EndpointInUse> => (resolved ??= endpointInUse(service, region, options.endpoint, config));
-  stackOf(client).add(failFastMiddleware(service, endpoint), {
+  const endpoint = (): Promise<EndpointInUse> =>
+    (resolved ??= endpointInUse(service, region, options.endpoint, config));
+  stack.add(failFastMiddleware(service, endpoint), {
     step: "initialize",
     priority: "high",
     name: "managedAmiFailFast",
   });
-  stackOf(client).addRelativeTo(
-    attemptWatchMiddleware(service, () => strategy.budgetMs),
-    { relation: "after", toMiddleware: "retryMiddleware", name: "managedAmiAttemptWatch" },
-  );
+  stack.addRelativeTo(attemptWatchMiddleware(service, options.budgetMs ?? (() => NaN)), {
+    relation: "after",
+    toMiddleware: "retryMiddleware",
+    name: "managedAmiAttemptWatch",
+  });
   return endpoint;
 }
 
@@ -171,11 +199,15 @@ export function ec2Client(region: string, options: ClientOptions = {}): EC2Clien
   const client = new EC2Client({
     region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     maxAttempts: MAX_ATTEMPTS,
     retryStrategy: strategy,
     requestHandler: REQUEST_HANDLER,
   });
-  const endpoint = watch(client, "EC2", region, options, strategy);
+  const endpoint = failFast(client, "EC2", region, {
+    endpoint: options.endpoint,
+    budgetMs: () => strategy.budgetMs,
+  });
   const config = client.config as { credentials?: () => Promise<{ accessKeyId?: string }> };
   stackOf(client).add(
     coalescingMiddleware({
@@ -202,18 +234,23 @@ export function s3Client(region: string, options: ClientOptions = {}): S3Client 
   const client = new S3Client({
     region,
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     maxAttempts: MAX_ATTEMPTS,
     retryStrategy: strategy,
     requestHandler: REQUEST_HANDLER,
   });
-  watch(client, "S3", region, options, strategy);
+  failFast(client, "S3", region, { endpoint: options.endpoint, budgetMs: () => strategy.budgetMs });
   if (!options.endpoint) {
     // The SDK resolves a configured endpoint (env or shared config) lazily at the first request;
     // ask the same resolver, before endpoint resolution runs, and switch to path-style if one is set.
-    const config = client.config as { forcePathStyle?: boolean; serviceConfiguredEndpoint?: () => Promise<unknown> };
+    const config = client.config as {
+      forcePathStyle?: boolean;
+      serviceConfiguredEndpoint?: () => Promise<unknown>;
+    };
     client.middlewareStack.add(
       (next) => async (args) => {
-        if (config.forcePathStyle !== true && (await configuredEndpoint(config))) config.forcePathStyle = true;
+        if (config.forcePathStyle !== true && (await configuredEndpoint(config)))
+          config.forcePathStyle = true;
         return next(args);
       },
       { step: "initialize", name: "managedAmiPathStyleForEndpointOverride" },
@@ -222,7 +259,9 @@ export function s3Client(region: string, options: ClientOptions = {}): S3Client 
   return client;
 }
 
-async function configuredEndpoint(config: { serviceConfiguredEndpoint?: () => Promise<unknown> }): Promise<boolean> {
+async function configuredEndpoint(config: {
+  serviceConfiguredEndpoint?: () => Promise<unknown>;
+}): Promise<boolean> {
   if (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL) {
     const ignore = (process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? "").toLowerCase() === "true";
     if (!ignore) return true;
@@ -239,7 +278,10 @@ async function configuredEndpoint(config: { serviceConfiguredEndpoint?: () => Pr
  * The SDK paginators insist on a real client instance; helpers take a narrow `Pick<Client, "send">`.
  * Return the client itself when it is one, else an instance-shaped wrapper delegating `send` to it.
  */
-export function forPaginator<C extends object>(ctor: { prototype: C }, client: Pick<C & { send: unknown }, "send">): C {
+export function forPaginator<C extends object>(
+  ctor: { prototype: C },
+  client: Pick<C & { send: unknown }, "send">,
+): C {
   if (Object.prototype.isPrototypeOf.call(ctor.prototype, client)) return client as C;
   const wrapper = Object.create(ctor.prototype) as C & { send: unknown };
   wrapper.send = (client.send as (...args: unknown[]) => unknown).bind(client);

@@ -136,6 +136,20 @@ export function isDeregistrationProtected(err: unknown): boolean {
   );
 }
 
+/**
+ * DescribeImageReferences cannot be answered: the endpoint does not know the action, or the identity
+ * lacks `ec2:DescribeImageReferences` (the in-use guard then warns and proceeds).
+ */
+export function isImageReferencesUnavailable(err: unknown): boolean {
+  return (
+    ["InvalidAction", "UnknownOperation", "UnknownOperationException", "UnsupportedOperation", "NotImplemented"].includes(errorCode(err)) ||
+    ["UnauthorizedOperation", "AccessDenied", "AccessDeniedException"].includes(errorCode(err))
+  );
+}
+
+/** The launch template does not exist (any more). */
+export const isLaunchTemplateNotFound = is("InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException");
+
 /** S3: the object (or the bucket) does not exist. HeadObject has no body, so a bare 404 counts too. */
 export function isNoSuchKey(err: unknown): boolean {
   const code = errorCode(err);
@@ -201,3 +215,9 @@ export function isFastLaunchNotEnabled(err: unknown): boolean {
     /fast launch|not enabled/i.test(errorMessage(err))
   );
 }
+
+/**
+ * STS refused the credentials that EC2 may still accept (an STS endpoint other than the EC2 one, e.g. a
+ * profile's ec2-only `endpoint_url`). Expired credentials are not included: every call would fail.
+ */
+export const isStsCredentialRefusal = is("InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException");

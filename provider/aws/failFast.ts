@@ -3,16 +3,14 @@
  * failure or an invalid endpoint is not throttling: the call fails within about 10 s with an error
  * naming the endpoint in use and what set it (`AWS_ENDPOINT_URL_EC2`/`_S3`, `AWS_ENDPOINT_URL`, a
  * profile's `endpoint_url`, or AWS's default). A call retrying throttling or 5xx for more than
- * ~10 s (`MANAGED_AMI_RETRY_NOTICE_MS`) says so once through the retry notifier.
+ * ~10 s (`MANAGED_AMI_RETRY_NOTICE_MS`) says so once through the retry notifier. Once an endpoint
+ * was found unreachable, later calls to it in the next minute make one attempt, not a retry series.
  */
-import type {
-  FinalizeRequestMiddleware,
-  HandlerExecutionContext,
-  InitializeMiddleware,
-} from "@smithy/types";
+import type { FinalizeRequestMiddleware, HandlerExecutionContext, InitializeMiddleware } from "@smithy/types";
 import { errorCode, unreachableReason } from "./errors";
 
-export type Service = "EC2" | "S3";
+/** The service's name as in `AWS_ENDPOINT_URL_<SERVICE>`: "EC2", "S3", "STS", "Organizations", … */
+export type Service = string;
 
 /** The endpoint a client talks to and what chose it. `url` is undefined for AWS's default endpoint. */
 export interface EndpointInUse {
@@ -23,8 +21,6 @@ export interface EndpointInUse {
 interface EndpointConfig {
   serviceConfiguredEndpoint?: () => Promise<unknown>;
 }
-
-const SERVICE_ENV: Record<Service, string> = { EC2: "AWS_ENDPOINT_URL_EC2", S3: "AWS_ENDPOINT_URL_S3" };
 
 /**
  * Which endpoint the SDK will use and why, in the SDK's order: an explicit option, the service's
@@ -39,9 +35,11 @@ export async function endpointInUse(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<EndpointInUse> {
   if (explicit) return { url: explicit, source: "the client's endpoint option" };
-  const defaultEndpoint = { source: `AWS's default ${service} endpoint for ${region} (no AWS_ENDPOINT_URL* or profile endpoint_url is set)` };
+  const defaultEndpoint = {
+    source: `AWS's default ${service} endpoint for ${region} (no AWS_ENDPOINT_URL* or profile endpoint_url is set)`,
+  };
   if ((env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? "").toLowerCase() === "true") return defaultEndpoint;
-  const own = SERVICE_ENV[service];
+  const own = `AWS_ENDPOINT_URL_${service.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
   if (env[own]) return { url: env[own], source: own };
   if (env.AWS_ENDPOINT_URL) return { url: env.AWS_ENDPOINT_URL, source: "AWS_ENDPOINT_URL" };
   let configured: unknown;
@@ -142,6 +140,24 @@ function noticeAfterMs(): number {
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_RETRY_NOTICE_MS;
 }
 
+// ---- endpoints known to be unreachable ------------------------------------------------------------
+
+const UNREACHABLE = Symbol.for("pulumi-managed-ami.unreachable-endpoints.v1");
+/** After an endpoint was found unreachable, later calls to it get one attempt (no retries) for this long. */
+export const KNOWN_UNREACHABLE_MS = 60_000;
+/** Set on an error of a call to an endpoint known to be unreachable: the retry strategy does not retry it. */
+export const KNOWN_UNREACHABLE = "$managedAmiKnownUnreachable";
+
+function unreachableEndpoints(): Map<string, number> {
+  const g = globalThis as unknown as Record<symbol, Map<string, number> | undefined>;
+  return (g[UNREACHABLE] ??= new Map());
+}
+
+function recentlyUnreachable(url: string | undefined): boolean {
+  const since = url === undefined ? undefined : unreachableEndpoints().get(url);
+  return since !== undefined && Date.now() - since < KNOWN_UNREACHABLE_MS;
+}
+
 /** Per-call record shared by the two middlewares through the handler context. */
 interface Watch {
   url?: string;
@@ -160,11 +176,15 @@ function watchOf(context: HandlerExecutionContext): Watch {
  * Finalize-step middleware, inside the retry loop: records the URL each attempt goes to, and once a
  * call has been retrying longer than the notice delay, reports it through the retry notifier.
  */
-export function attemptWatchMiddleware(service: Service, budgetMs: () => number): FinalizeRequestMiddleware<object, object> {
+export function attemptWatchMiddleware(
+  service: Service,
+  budgetMs: () => number,
+): FinalizeRequestMiddleware<object, object> {
   return (next, context) => async (args) => {
     const watch = watchOf(context);
     const request = args.request as { protocol?: string; hostname?: string; port?: number; path?: string };
-    if (request.hostname) watch.url = `${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}`;
+    if (request.hostname)
+      watch.url = `${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}`;
     if (watch.firstFailureAt !== undefined && !watch.noticed) {
       const retrying = Date.now() - watch.firstFailureAt;
       if (retrying >= noticeAfterMs()) {
@@ -172,13 +192,26 @@ export function attemptWatchMiddleware(service: Service, budgetMs: () => number)
         const action = (context.commandName ?? "").replace(/Command$/, "");
         notify(
           `managed-ami: ${service} ${action} at ${watch.url ?? "AWS"} has been retrying for ${Math.round(retrying / 1000)} s ` +
-            `(last answer: ${watch.lastError}); it keeps retrying for up to ${Math.round(budgetMs() / 1000)} s in all.`,
+            `(last answer: ${watch.lastError})` +
+            (Number.isFinite(budgetMs())
+              ? `; it keeps retrying for up to ${Math.round(budgetMs() / 1000)} s in all.`
+              : "; still retrying."),
         );
       }
     }
     try {
-      return await next(args);
+      const out = await next(args);
+      if (watch.url) unreachableEndpoints().delete(watch.url);
+      return out;
     } catch (err) {
+      if (
+        recentlyUnreachable(watch.url) &&
+        unreachableReason(err) &&
+        typeof err === "object" &&
+        err !== null
+      ) {
+        Object.assign(err, { [KNOWN_UNREACHABLE]: true });
+      }
       watch.firstFailureAt ??= Date.now();
       watch.lastError = errorCode(err) || String((err as { code?: unknown })?.code ?? "error");
       throw err;
@@ -190,7 +223,10 @@ export function attemptWatchMiddleware(service: Service, budgetMs: () => number)
  * Initialize-step middleware, outermost: rejects an invalid endpoint before any request, and turns
  * "cannot reach the endpoint" into an `EndpointUnreachableError` naming the endpoint and its source.
  */
-export function failFastMiddleware(service: Service, endpoint: () => Promise<EndpointInUse>): InitializeMiddleware<object, object> {
+export function failFastMiddleware(
+  service: Service,
+  endpoint: () => Promise<EndpointInUse>,
+): InitializeMiddleware<object, object> {
   return (next, context) => async (args) => {
     const inUse = await endpoint();
     checkEndpoint(service, inUse);
@@ -202,8 +238,18 @@ export function failFastMiddleware(service: Service, endpoint: () => Promise<End
       if (!reason) throw err;
       const action = (context.commandName ?? "").replace(/Command$/, "");
       const url = watchOf(context).url ?? inUse.url ?? `the ${service} endpoint`;
+      unreachableEndpoints().set(url, Date.now());
       const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-      throw new EndpointUnreachableError(service, action, inUse, url, reason, attempts, (Date.now() - started) / 1000, { cause: err });
+      throw new EndpointUnreachableError(
+        service,
+        action,
+        inUse,
+        url,
+        reason,
+        attempts,
+        (Date.now() - started) / 1000,
+        { cause: err },
+      );
     }
   };
 }

@@ -4,7 +4,7 @@
  */
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { BudgetRetryStrategy, type ClientOptions } from "./clients";
-import { isStsUnavailable } from "./errors";
+import { errorCode, errorMessage, isStsCredentialRefusal, isStsUnavailable } from "./errors";
 
 /** The caller's account id, or why it is not known. */
 export type CallerAccount =
@@ -53,8 +53,10 @@ export async function callerAccount(
     if (!out.Account) return { skipped: "GetCallerIdentity returned no Account" };
     return { accountId: out.Account };
   } catch (err) {
-    if (isStsUnavailable(err))
-      return { skipped: `the endpoint does not serve STS (${String((err as Error).message ?? err)})` };
+    if (isStsUnavailable(err)) return { skipped: `the endpoint does not serve STS (${errorMessage(err)})` };
+    if (isStsCredentialRefusal(err)) {
+      return { skipped: `STS refused the credentials (${errorCode(err)}: ${errorMessage(err)})` };
+    }
     throw err;
   } finally {
     sts.destroy();

@@ -64,8 +64,15 @@ export function rateLimits(env: NodeJS.ProcessEnv = process.env): RateLimits | "
 
 function parseRateLimits(raw: string): RateLimits | "off" {
   if (raw.toLowerCase() === "off") return "off";
-  const limits: RateLimits = { byAction: { ...AWS_EC2_BUCKETS }, mutating: MUTATING_DEFAULT, nonMutating: NON_MUTATING_DEFAULT };
-  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+  const limits: RateLimits = {
+    byAction: { ...AWS_EC2_BUCKETS },
+    mutating: MUTATING_DEFAULT,
+    nonMutating: NON_MUTATING_DEFAULT,
+  };
+  for (const part of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([A-Za-z-]+)\s*=\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)$/.exec(part);
     const burst = match ? Number(match[2]) : NaN;
     const perSecond = match ? Number(match[3]) : NaN;
@@ -83,9 +90,25 @@ function parseRateLimits(raw: string): RateLimits | "off" {
   return limits;
 }
 
+/**
+ * A `MANAGED_AMI_EC2_RATE_LIMITS` value with AWS's sizes and every refill rate multiplied by
+ * `factor`: for endpoints whose clock runs `factor` times faster than real time (tests, benchmarks).
+ */
+export function scaledRateLimits(factor: number): string {
+  const fmt = (name: string, b: BucketSize): string => `${name}=${b.burst}/${b.perSecond * factor}`;
+  return [
+    ...Object.entries(AWS_EC2_BUCKETS).map(([a, b]) => fmt(a, b)),
+    fmt("mutating", MUTATING_DEFAULT),
+    fmt("non-mutating", NON_MUTATING_DEFAULT),
+  ].join(",");
+}
+
 /** The bucket of one EC2 action under `limits`. */
 export function bucketSizeFor(action: string, limits: RateLimits): BucketSize {
-  return limits.byAction[action] ?? (/^(Describe|Get|List|Search)/.test(action) ? limits.nonMutating : limits.mutating);
+  return (
+    limits.byAction[action] ??
+    (/^(Describe|Get|List|Search)/.test(action) ? limits.nonMutating : limits.mutating)
+  );
 }
 
 /** Time source and timer; tests inject a fake one. */
@@ -228,15 +251,24 @@ export function bucketFor(scope: string, action: string, size: BucketSize): Toke
   return bucket;
 }
 
-/** True while any call in this process under `scope` waits for a token (coalescing lingers then). */
-export function pacerBusy(scope: string): boolean {
-  for (const [key, bucket] of registry()) if (bucket.queued > 0 && key.startsWith(`${scope}|`)) return true;
+/**
+ * True while any call of these credentials in this region waits for a token, whatever the endpoint
+ * text (coalescing lingers then: the process is bound by AWS's buckets, not by lookups).
+ */
+export function pacerBusy(accessKeyId: string, region: string): boolean {
+  const prefix = `${accessKeyId}|${region}|`;
+  for (const [key, bucket] of registry()) if (bucket.queued > 0 && key.startsWith(prefix)) return true;
   return false;
 }
 
 /** Pacing figures per bucket key, for benchmarks: calls that waited and their total wait. */
 export function pacerStats(): { key: string; waited: number; waitedMs: number; rate: number }[] {
-  return [...registry()].map(([key, b]) => ({ key, waited: b.waited, waitedMs: b.waitedMs, rate: b.currentRate }));
+  return [...registry()].map(([key, b]) => ({
+    key,
+    waited: b.waited,
+    waitedMs: b.waitedMs,
+    rate: b.currentRate,
+  }));
 }
 
 /** Forget every bucket (tests and benchmarks that start a fresh endpoint). */
@@ -255,7 +287,9 @@ interface AuthContext {
 
 /** The access key id the call is signed with (resolved by the SDK at call time), or "anonymous". */
 export function accessKeyIdOf(context: HandlerExecutionContext): string {
-  return (context as AuthContext).__smithy_context?.selectedHttpAuthScheme?.identity?.accessKeyId ?? "anonymous";
+  return (
+    (context as AuthContext).__smithy_context?.selectedHttpAuthScheme?.identity?.accessKeyId ?? "anonymous"
+  );
 }
 
 /**
@@ -267,10 +301,19 @@ export function pacingMiddleware(region: string): FinalizeRequestMiddleware<obje
   return (next, context) => async (args) => {
     const limits = rateLimits();
     if (limits === "off") return next(args);
-    const request = args.request as { protocol?: string; hostname?: string; port?: number; headers?: Record<string, string> };
+    const request = args.request as {
+      protocol?: string;
+      hostname?: string;
+      port?: number;
+      headers?: Record<string, string>;
+    };
     const action = (context.commandName ?? "").replace(/Command$/, "");
     const endpoint = `${request.protocol ?? ""}//${request.hostname ?? ""}${request.port ? `:${request.port}` : ""}`;
-    const bucket = bucketFor(scopeOf(accessKeyIdOf(context), region, endpoint), action, bucketSizeFor(action, limits));
+    const bucket = bucketFor(
+      scopeOf(accessKeyIdOf(context), region, endpoint),
+      action,
+      bucketSizeFor(action, limits),
+    );
     const attempt = Number(/attempt=(\d+)/.exec(request.headers?.["amz-sdk-request"] ?? "")?.[1] ?? 1);
     await bucket.acquire(attempt > 1);
     try {

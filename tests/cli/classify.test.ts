@@ -19,6 +19,7 @@ const base: Snapshot = {
 };
 const ctx: ClassifyContext = {
   region: "eu-west-1",
+  accountId: "111111111111",
   referencedSnapshots: new Set(["snap-0ffffffffffffffff"]),
   registeredImages: new Set([LIVE]),
   now: NOW,
@@ -29,8 +30,92 @@ describe("classifySnapshot", () => {
     assert.deepEqual(classifySnapshot(base, ctx), {
       kind: "orphan",
       storageTier: "standard",
-      orphan: { snapshotId: base.SnapshotId, region: "eu-west-1", sizeGiB: 8, ageDays: 40, reason: "create-image-ami-gone", imageId: GONE },
+      orphan: {
+        snapshotId: base.SnapshotId,
+        region: "eu-west-1",
+        accountId: "111111111111",
+        sizeGiB: 8,
+        ageDays: 40,
+        reason: "create-image-ami-gone",
+        imageId: GONE,
+      },
     });
+  });
+
+  it("records AWS's full snapshot size when reported", () => {
+    const c = classifySnapshot({ ...base, FullSnapshotSizeInBytes: 3 * 1024 ** 3 }, ctx);
+    assert.equal(c.kind === "orphan" && c.orphan.fullSnapshotSizeBytes, 3 * 1024 ** 3);
+  });
+
+  it("does not list a snapshot of an AMI in the Recycle Bin (a restore needs it)", () => {
+    assert.deepEqual(classifySnapshot(base, { ...ctx, binnedImages: new Set([GONE]) }), {
+      kind: "skip",
+      why: "image-in-recycle-bin",
+    });
+  });
+
+  // Service-managed snapshots: even with a CreateImage description of a gone AMI, they are the service's.
+  const services: Array<[string, Partial<Snapshot>, string]> = [
+    [
+      "AWS Backup's description",
+      { Description: "This snapshot is created by the AWS Backup service." },
+      "aws-backup",
+    ],
+    [
+      "an aws:backup: tag",
+      {
+        Tags: [
+          { Key: "aws:backup:source-resource", Value: "arn:aws:ec2:eu-west-1:111111111111:volume/vol-1" },
+        ],
+      },
+      "aws-backup",
+    ],
+    [
+      "DLM's tag",
+      { Tags: [{ Key: "aws:dlm:lifecycle-policy-id", Value: "policy-0123456789abcdef0" }] },
+      "dlm",
+    ],
+    [
+      "DLM's description",
+      { Description: "Created for policy: policy-0123456789abcdef0 schedule: Default Schedule" },
+      "dlm",
+    ],
+    [
+      "Image Builder's CreatedBy tag",
+      { Tags: [{ Key: "CreatedBy", Value: "EC2 Image Builder" }] },
+      "image-builder",
+    ],
+    [
+      "Image Builder's ARN tag",
+      {
+        Tags: [
+          { Key: "Ec2ImageBuilderArn", Value: "arn:aws:imagebuilder:eu-west-1:111111111111:image/r/1.0.0/1" },
+        ],
+      },
+      "image-builder",
+    ],
+    [
+      "fast launch's CreatedBy tag",
+      { Tags: [{ Key: "CreatedBy", Value: "EC2 Fast Launch" }] },
+      "fast-launch",
+    ],
+    [
+      "fast launch's description",
+      { Description: `This is Fast Launch snapshot for image ${GONE}` },
+      "fast-launch",
+    ],
+  ];
+  for (const [name, snap, service] of services) {
+    it(`excludes a snapshot with ${name} as ${service}`, () => {
+      assert.deepEqual(classifySnapshot({ ...base, ...snap }, ctx), { kind: "service", service });
+    });
+  }
+
+  it("does not take a user's CreatedBy tag for a service", () => {
+    assert.equal(
+      classifySnapshot({ ...base, Tags: [{ Key: "CreatedBy", Value: "alice" }] }, ctx).kind,
+      "orphan",
+    );
   });
 
   const cases: Array<[string, Partial<Snapshot>, Partial<ClassifyContext>, string]> = [
@@ -39,10 +124,25 @@ describe("classifySnapshot", () => {
     ["in error", { State: "error" }, {}, "not-completed"],
     ["a manual snapshot with free text", { Description: "db before upgrade" }, {}, "not-ami-storage"],
     ["no description", { Description: undefined }, {}, "not-ami-storage"],
-    ["an AMI quoted mid-text", { Description: `copy of Created by CreateImage(i-0123456789abcdef0) for ${GONE}` }, {}, "not-ami-storage"],
-    ["its AMI still registered", { Description: `Created by CreateImage(i-0123456789abcdef0) for ${LIVE}` }, {}, "image-exists"],
+    [
+      "an AMI quoted mid-text",
+      { Description: `copy of Created by CreateImage(i-0123456789abcdef0) for ${GONE}` },
+      {},
+      "not-ami-storage",
+    ],
+    [
+      "its AMI still registered",
+      { Description: `Created by CreateImage(i-0123456789abcdef0) for ${LIVE}` },
+      {},
+      "image-exists",
+    ],
     ["younger than --older-than", {}, { olderThanMs: 41 * DAY }, "too-new"],
-    ["excluded by tag", { Tags: [{ Key: "keep", Value: "yes" }] }, { excludeTags: [{ key: "keep", value: "yes" }] }, "excluded"],
+    [
+      "excluded by tag",
+      { Tags: [{ Key: "keep", Value: "yes" }] },
+      { excludeTags: [{ key: "keep", value: "yes" }] },
+      "excluded",
+    ],
   ];
   for (const [name, snap, extra, why] of cases) {
     it(`skips a snapshot ${name} (${why})`, () => {
@@ -67,14 +167,25 @@ describe("classifySnapshot", () => {
 
 describe("amiOfSnapshot", () => {
   const table: Array<[Pick<Snapshot, "Description" | "Tags">, ReturnType<typeof amiOfSnapshot>]> = [
-    [{ Description: `Created by CreateImage(i-0123abcd) for ami-1234abcd from vol-1234abcd` }, { imageId: "ami-1234abcd", reason: "create-image-ami-gone" }],
     [
-      { Description: `Copied for DestinationAmi ${GONE} from SourceAmi ami-0c0c0c0c0c0c0c0c0 for SourceSnapshot snap-0123456789abcdef0. Task created on 1,700,000,000,000.` },
+      { Description: `Created by CreateImage(i-0123abcd) for ami-1234abcd from vol-1234abcd` },
+      { imageId: "ami-1234abcd", reason: "create-image-ami-gone" },
+    ],
+    [
+      {
+        Description: `Copied for DestinationAmi ${GONE} from SourceAmi ami-0c0c0c0c0c0c0c0c0 for SourceSnapshot snap-0123456789abcdef0. Task created on 1,700,000,000,000.`,
+      },
       { imageId: GONE, reason: "copy-image-ami-gone" },
     ],
-    [{ Description: "free text", Tags: [{ Key: MANAGED_AMI_IMAGE_TAG, Value: GONE }] }, { imageId: GONE, reason: "managed-ami-image-gone" }],
     [
-      { Description: `Created by CreateImage(i-0123abcd) for ami-1234abcd`, Tags: [{ Key: MANAGED_AMI_IMAGE_TAG, Value: GONE }] },
+      { Description: "free text", Tags: [{ Key: MANAGED_AMI_IMAGE_TAG, Value: GONE }] },
+      { imageId: GONE, reason: "managed-ami-image-gone" },
+    ],
+    [
+      {
+        Description: `Created by CreateImage(i-0123abcd) for ami-1234abcd`,
+        Tags: [{ Key: MANAGED_AMI_IMAGE_TAG, Value: GONE }],
+      },
       { imageId: GONE, reason: "managed-ami-image-gone" },
     ],
     [{ Description: "free text", Tags: [{ Key: MANAGED_AMI_IMAGE_TAG, Value: "not-an-ami" }] }, undefined],
@@ -90,7 +201,8 @@ describe("amiOfSnapshot", () => {
 describe("isExcluded", () => {
   const tags = [{ Key: "env", Value: "prod" }];
   it("matches key and value", () => assert.equal(isExcluded(tags, [{ key: "env", value: "prod" }]), true));
-  it("does not match another value", () => assert.equal(isExcluded(tags, [{ key: "env", value: "dev" }]), false));
+  it("does not match another value", () =>
+    assert.equal(isExcluded(tags, [{ key: "env", value: "dev" }]), false));
   it("matches any value when none is given", () => assert.equal(isExcluded(tags, [{ key: "env" }]), true));
   it("does not match another key", () => assert.equal(isExcluded(tags, [{ key: "Env" }]), false));
   it("matches nothing without filters", () => assert.equal(isExcluded(tags, []), false));

@@ -22,7 +22,10 @@ describe("audit --delete (local endpoint, through provider/safety.ts)", () => {
     const listed = (await listAll()).orphanedSnapshots.filter((s) => s.snapshotId !== notListed.snapshotId);
     assert.equal(listed.length, 2);
     const done = await deleteListed(listed, [], defaultClients());
-    assert.deepEqual(done.deletedSnapshots.map((s) => s.snapshotId).sort(), [a.snapshotId, b.snapshotId].sort());
+    assert.deepEqual(
+      done.deletedSnapshots.map((s) => s.snapshotId).sort(),
+      [a.snapshotId, b.snapshotId].sort(),
+    );
     assert.equal(done.freedGiB, listed[0].sizeGiB + listed[1].sizeGiB);
     assert.ok(!exists(a.snapshotId) && !exists(b.snapshotId));
     assert.ok(exists(notListed.snapshotId) && exists(live.snapshotId) && exists(manual));
@@ -35,7 +38,10 @@ describe("audit --delete (local endpoint, through provider/safety.ts)", () => {
     const user = await registerOver(ctx.aws, ec2, orphan.snapshotId, "new-user");
     const done = await deleteListed(listed, [], defaultClients());
     assert.deepEqual(done.deletedSnapshots, []);
-    assert.deepEqual(done.keptSnapshots.map((k) => [k.snapshot.snapshotId, k.usedBy]), [[orphan.snapshotId, [user]]]);
+    assert.deepEqual(
+      done.keptSnapshots.map((k) => [k.snapshot.snapshotId, k.usedBy]),
+      [[orphan.snapshotId, [user]]],
+    );
     assert.ok(exists(orphan.snapshotId));
   });
 
@@ -44,7 +50,10 @@ describe("audit --delete (local endpoint, through provider/safety.ts)", () => {
     const listed = (await listAll()).orphanedSnapshots;
     ctx.aws.state.snapshots.delete(orphan.snapshotId);
     const done = await deleteListed(listed, [], defaultClients());
-    assert.deepEqual(done.alreadyGoneSnapshots.map((s) => s.snapshotId), [orphan.snapshotId]);
+    assert.deepEqual(
+      done.alreadyGoneSnapshots.map((s) => s.snapshotId),
+      [orphan.snapshotId],
+    );
     assert.deepEqual(done.failedSnapshots, []);
   });
 
@@ -52,10 +61,15 @@ describe("audit --delete (local endpoint, through provider/safety.ts)", () => {
     const ec2 = ec2For(ctx.aws);
     const locked = await createImageOrphan(ctx.aws, ec2, "locked");
     const free = await createImageOrphan(ctx.aws, ec2, "free");
-    await ec2.send(new LockSnapshotCommand({ SnapshotId: locked.snapshotId, LockMode: "governance", LockDuration: 7 }));
+    await ec2.send(
+      new LockSnapshotCommand({ SnapshotId: locked.snapshotId, LockMode: "governance", LockDuration: 7 }),
+    );
     const listed = (await listAll()).orphanedSnapshots;
     const done = await deleteListed(listed, [], defaultClients());
-    assert.deepEqual(done.deletedSnapshots.map((s) => s.snapshotId), [free.snapshotId]);
+    assert.deepEqual(
+      done.deletedSnapshots.map((s) => s.snapshotId),
+      [free.snapshotId],
+    );
     assert.equal(done.failedSnapshots.length, 1);
     const msg = done.failedSnapshots[0].message;
     assert.match(msg, new RegExp(locked.snapshotId));
@@ -67,7 +81,12 @@ describe("audit --delete (local endpoint, through provider/safety.ts)", () => {
   it("reports access denied on DeleteSnapshot with the permission to grant", async () => {
     const orphan = await createImageOrphan(ctx.aws, ec2For(ctx.aws), "denied");
     const listed = (await listAll()).orphanedSnapshots;
-    ctx.aws.faults.inject({ action: "DeleteSnapshot", code: "UnauthorizedOperation", status: 403, message: "You are not authorized to perform this operation." });
+    ctx.aws.faults.inject({
+      action: "DeleteSnapshot",
+      code: "UnauthorizedOperation",
+      status: 403,
+      message: "You are not authorized to perform this operation.",
+    });
     const done = await deleteListed(listed, [], defaultClients());
     assert.equal(done.failedSnapshots.length, 1);
     assert.match(done.failedSnapshots[0].message, new RegExp(`${orphan.snapshotId}.*ec2:DeleteSnapshot`));
@@ -95,7 +114,10 @@ describe("audit --delete (local endpoint, through provider/safety.ts)", () => {
     const listed = (await listAll()).orphanedSnapshots;
     ctx.aws.log.length = 0;
     const dry = await dryRunDelete(listed, [], defaultClients());
-    assert.deepEqual(dry.permitted.map((s) => s.snapshotId), [orphan.snapshotId]);
+    assert.deepEqual(
+      dry.permitted.map((s) => s.snapshotId),
+      [orphan.snapshotId],
+    );
     assert.deepEqual(dry.denied, []);
     assert.ok(exists(orphan.snapshotId));
     const calls = ctx.aws.log.filter((l) => l.action === "DeleteSnapshot");
@@ -107,7 +129,12 @@ describe("audit --delete (local endpoint, through provider/safety.ts)", () => {
   it("--dry-run reports a snapshot the caller may not delete", async () => {
     const orphan = await createImageOrphan(ctx.aws, ec2For(ctx.aws), "dry-denied");
     const listed = (await listAll()).orphanedSnapshots;
-    ctx.aws.faults.inject({ action: "DeleteSnapshot", code: "UnauthorizedOperation", status: 403, message: "not authorized" });
+    ctx.aws.faults.inject({
+      action: "DeleteSnapshot",
+      code: "UnauthorizedOperation",
+      status: 403,
+      message: "not authorized",
+    });
     const dry = await dryRunDelete(listed, [], defaultClients());
     assert.deepEqual(dry.permitted, []);
     assert.equal(dry.denied.length, 1);

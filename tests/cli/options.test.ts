@@ -1,13 +1,29 @@
 import assert from "node:assert/strict";
-import { UsageError, checkBucketNames, checkRegionNames, parseDuration, parseTagFilter } from "../../cli/audit/options";
+import {
+  UsageError,
+  checkBucketNames,
+  checkRegionNames,
+  parseDuration,
+  parseTagFilter,
+} from "../../cli/audit/options";
 import { planFromFlags } from "../../cli/audit/run";
 
 describe("audit flag parsing", () => {
-  const durations: Array<[string, number]> = [["30d", 30 * 86_400_000], ["12h", 12 * 3_600_000], ["2w", 14 * 86_400_000], ["0d", 0], ["7D", 7 * 86_400_000]];
-  for (const [text, ms] of durations) it(`--older-than ${text} = ${ms} ms`, () => assert.equal(parseDuration(text), ms));
+  const durations: Array<[string, number]> = [
+    ["30d", 30 * 86_400_000],
+    ["12h", 12 * 3_600_000],
+    ["2w", 14 * 86_400_000],
+    ["0d", 0],
+    ["7D", 7 * 86_400_000],
+  ];
+  for (const [text, ms] of durations)
+    it(`--older-than ${text} = ${ms} ms`, () => assert.equal(parseDuration(text), ms));
   for (const bad of ["30", "d", "1.5d", "-1d", "30m", "30 days", ""]) {
     it(`--older-than "${bad}" is a usage error naming the flag`, () => {
-      assert.throws(() => parseDuration(bad), (e: Error) => e instanceof UsageError && e.message.includes("--older-than"));
+      assert.throws(
+        () => parseDuration(bad),
+        (e: Error) => e instanceof UsageError && e.message.includes("--older-than"),
+      );
     });
   }
 
@@ -22,7 +38,11 @@ describe("audit flag parsing", () => {
   }
 
   it("accepts region names and de-duplicates them", () => {
-    assert.deepEqual(checkRegionNames(["us-east-1", "us-gov-west-1", "us-east-1", "ap-southeast-5"]), ["us-east-1", "us-gov-west-1", "ap-southeast-5"]);
+    assert.deepEqual(checkRegionNames(["us-east-1", "us-gov-west-1", "us-east-1", "ap-southeast-5"]), [
+      "us-east-1",
+      "us-gov-west-1",
+      "ap-southeast-5",
+    ]);
   });
   for (const bad of ["useast1", "US-EAST-1", "us-east", "us_east_1"]) {
     it(`--region "${bad}" is a usage error`, () => assert.throws(() => checkRegionNames([bad]), /--region/));

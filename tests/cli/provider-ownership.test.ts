@@ -19,10 +19,16 @@ describe("audit finds what a ManagedAmi owned (provider ownership tag)", () => {
       {
         name: "owned-by-tag",
         region: TEST_REGION,
-        fromSnapshots: { rootDeviceName: "/dev/xvda", blockDeviceMappings: [{ deviceName: "/dev/xvda", snapshotId }] },
+        fromSnapshots: {
+          rootDeviceName: "/dev/xvda",
+          blockDeviceMappings: [{ deviceName: "/dev/xvda", snapshotId }],
+        },
       },
       // The wait for `available` runs on the endpoint's simulated clock.
-      { ...defaultDeps(), wait: { clock: { now: () => ctx.aws.clock.now(), sleep: async (ms) => ctx.aws.advance(ms) } } },
+      {
+        ...defaultDeps(),
+        wait: { clock: { now: () => ctx.aws.clock.now(), sleep: async (ms) => ctx.aws.advance(ms) } },
+      },
     );
     const { id } = await created;
 
@@ -32,7 +38,11 @@ describe("audit finds what a ManagedAmi owned (provider ownership tag)", () => {
     await ec2.send(new DeregisterImageCommand({ ImageId: id }));
     const after = await scan({ regions: [TEST_REGION], clients: defaultClients() });
     assert.deepEqual(
-      after.orphanedSnapshots.map(({ snapshotId: s, reason, imageId }) => ({ snapshotId: s, reason, imageId })),
+      after.orphanedSnapshots.map(({ snapshotId: s, reason, imageId }) => ({
+        snapshotId: s,
+        reason,
+        imageId,
+      })),
       [{ snapshotId, reason: "managed-ami-image-gone", imageId: id }],
     );
   });

@@ -28,8 +28,20 @@ describe("audit scan (local endpoint, real SDK)", () => {
     const orphan = await createImageOrphan(ctx.aws, ec2, "web");
     const r = await run();
     assert.deepEqual(
-      r.orphanedSnapshots.map(({ snapshotId, region, reason, imageId }) => ({ snapshotId, region, reason, imageId })),
-      [{ snapshotId: orphan.snapshotId, region: TEST_REGION, reason: "create-image-ami-gone", imageId: orphan.imageId }],
+      r.orphanedSnapshots.map(({ snapshotId, region, reason, imageId }) => ({
+        snapshotId,
+        region,
+        reason,
+        imageId,
+      })),
+      [
+        {
+          snapshotId: orphan.snapshotId,
+          region: TEST_REGION,
+          reason: "create-image-ami-gone",
+          imageId: orphan.imageId,
+        },
+      ],
     );
     assert.equal(r.orphanedSnapshots[0].sizeGiB, ctx.aws.state.snapshots.get(orphan.snapshotId)?.volumeSize);
   });
@@ -75,7 +87,11 @@ describe("audit scan (local endpoint, real SDK)", () => {
   it("does not list a user's manual snapshots, even ones that quote an AMI in their description", async () => {
     const ec2 = ec2For(ctx.aws);
     await manualSnapshot(ctx.aws, ec2, "before the postgres 16 upgrade - keep");
-    await manualSnapshot(ctx.aws, ec2, "note: Created by CreateImage(i-0123456789abcdef0) for ami-0123456789abcdef0");
+    await manualSnapshot(
+      ctx.aws,
+      ec2,
+      "note: Created by CreateImage(i-0123456789abcdef0) for ami-0123456789abcdef0",
+    );
     const r = await run();
     assert.deepEqual(r.orphanedSnapshots, []);
     assert.equal(r.skipped["not-ami-storage"], 2);
@@ -86,11 +102,23 @@ describe("audit scan (local endpoint, real SDK)", () => {
     const kept = await createImageOrphan(ctx.aws, ec2, "kept");
     const anyValue = await createImageOrphan(ctx.aws, ec2, "any-value");
     const listed = await createImageOrphan(ctx.aws, ec2, "listed");
-    await ec2.send(new CreateTagsCommand({ Resources: [kept.snapshotId], Tags: [{ Key: "keep", Value: "true" }] }));
-    await ec2.send(new CreateTagsCommand({ Resources: [anyValue.snapshotId], Tags: [{ Key: "legal-hold", Value: "case-17" }] }));
-    await ec2.send(new CreateTagsCommand({ Resources: [listed.snapshotId], Tags: [{ Key: "keep", Value: "false" }] }));
+    await ec2.send(
+      new CreateTagsCommand({ Resources: [kept.snapshotId], Tags: [{ Key: "keep", Value: "true" }] }),
+    );
+    await ec2.send(
+      new CreateTagsCommand({
+        Resources: [anyValue.snapshotId],
+        Tags: [{ Key: "legal-hold", Value: "case-17" }],
+      }),
+    );
+    await ec2.send(
+      new CreateTagsCommand({ Resources: [listed.snapshotId], Tags: [{ Key: "keep", Value: "false" }] }),
+    );
     const r = await run({ excludeTags: [{ key: "keep", value: "true" }, { key: "legal-hold" }] });
-    assert.deepEqual(r.orphanedSnapshots.map((s) => s.snapshotId), [listed.snapshotId]);
+    assert.deepEqual(
+      r.orphanedSnapshots.map((s) => s.snapshotId),
+      [listed.snapshotId],
+    );
     assert.equal(r.skipped.excluded, 2);
   });
 
@@ -102,14 +130,24 @@ describe("audit scan (local endpoint, real SDK)", () => {
     assert.ok(rec);
     rec.startTime = Date.now() - 45 * DAY;
     const r = await run({ olderThanMs: 30 * DAY });
-    assert.deepEqual(r.orphanedSnapshots.map((s) => [s.snapshotId, s.ageDays]), [[old.snapshotId, 45]]);
+    assert.deepEqual(
+      r.orphanedSnapshots.map((s) => [s.snapshotId, s.ageDays]),
+      [[old.snapshotId, 45]],
+    );
   });
 
   it("pages DescribeImages and DescribeSnapshots with MaxResults 1000 (owner self), one call per page", async () => {
     const store = ctx.aws.state.ec2;
     const owner = ctx.aws.state.accountIdFor(TEST_CREDENTIALS.accessKeyId);
     for (let i = 0; i < 2500; i++) {
-      const s = store.addSnapshot({ region: TEST_REGION, ownerId: owner, volumeId: "vol-ffffffff", volumeSize: 1, description: "", encrypted: false });
+      const s = store.addSnapshot({
+        region: TEST_REGION,
+        ownerId: owner,
+        volumeId: "vol-ffffffff",
+        volumeSize: 1,
+        description: "",
+        encrypted: false,
+      });
       s.state = "completed";
     }
     ctx.aws.log.length = 0;
@@ -156,7 +194,10 @@ describe("audit scan (local endpoint, real SDK)", () => {
     const r = await run({ regions: ["us-east-1", "us-west-2"] });
     assert.deepEqual(
       r.orphanedSnapshots.map((s) => [s.region, s.snapshotId]),
-      [["us-east-1", east.snapshotId], ["us-west-2", west.snapshotId]],
+      [
+        ["us-east-1", east.snapshotId],
+        ["us-west-2", west.snapshotId],
+      ],
     );
   });
 
@@ -168,7 +209,9 @@ describe("audit scan (local endpoint, real SDK)", () => {
       const used = await putBundle(s3, "bundles", "live/", "web", 2);
       await registerBundle(ctx.aws, ec2, `bundles/${used.manifestKey}`, "web-is");
       const orphan = await putBundle(s3, "bundles", "old/", "web", 3, 2048);
-      await s3.send(new PutObjectCommand({ Bucket: "bundles", Key: "old/unrelated.txt", Body: "x".repeat(5000) }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: "bundles", Key: "old/unrelated.txt", Body: "x".repeat(5000) }),
+      );
       const r = await run({ buckets: ["bundles"] });
       assert.equal(r.orphanedBundles.length, 1);
       const b = r.orphanedBundles[0];
@@ -184,7 +227,9 @@ describe("audit scan (local endpoint, real SDK)", () => {
     it("leaves out a *.manifest.xml that is not a bundle manifest, and reports it", async () => {
       const s3 = s3For(ctx.aws);
       await createBucket(s3, "misc");
-      await s3.send(new PutObjectCommand({ Bucket: "misc", Key: "app/site.manifest.xml", Body: "<site><page/></site>" }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: "misc", Key: "app/site.manifest.xml", Body: "<site><page/></site>" }),
+      );
       const r = await run({ buckets: ["misc"] });
       assert.deepEqual(r.orphanedBundles, []);
       assert.deepEqual(r.unreadableManifests, ["misc/app/site.manifest.xml"]);
@@ -214,11 +259,21 @@ describe("audit scan under throttling (local endpoint's token buckets)", () => {
     const store = ctx.aws.state.ec2;
     const owner = ctx.aws.state.accountIdFor(TEST_CREDENTIALS.accessKeyId);
     for (let i = 0; i < 3500; i++) {
-      store.addSnapshot({ region: TEST_REGION, ownerId: owner, volumeId: "vol-ffffffff", volumeSize: 1, description: "", encrypted: false }).state = "completed";
+      store.addSnapshot({
+        region: TEST_REGION,
+        ownerId: owner,
+        volumeId: "vol-ffffffff",
+        volumeSize: 1,
+        description: "",
+        encrypted: false,
+      }).state = "completed";
     }
     ctx.aws.log.length = 0;
     const r = await scan({ regions: [TEST_REGION], clients: defaultClients() });
-    assert.deepEqual(r.orphanedSnapshots.map((s) => s.snapshotId), [orphan.snapshotId]);
+    assert.deepEqual(
+      r.orphanedSnapshots.map((s) => s.snapshotId),
+      [orphan.snapshotId],
+    );
     assert.equal(r.snapshotsScanned, 3501);
     const throttled = ctx.aws.log.filter((l) => l.code === "RequestLimitExceeded");
     assert.ok(throttled.length > 0, "the run went through throttling");

@@ -21,26 +21,41 @@ import { MANAGED_AMI_IMAGE_TAG } from "../../cli/audit/ownership";
 export const ROOT = join(__dirname, "..", "..");
 
 /** A snapshot EC2 made for an image that was deregistered without its snapshots (Terraform, console). */
-export async function createImageOrphan(aws: LocalAws, ec2: EC2Client, name: string): Promise<{ imageId: string; snapshotId: string }> {
+export async function createImageOrphan(
+  aws: LocalAws,
+  ec2: EC2Client,
+  name: string,
+): Promise<{ imageId: string; snapshotId: string }> {
   const { imageId, snapshotIds } = await seedEbsImage(aws, ec2, name);
   await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
   return { imageId, snapshotId: snapshotIds[0] };
 }
 
 /** A live image made by CreateImage; its snapshot is in use. */
-export async function liveImage(aws: LocalAws, ec2: EC2Client, name: string): Promise<{ imageId: string; snapshotId: string }> {
+export async function liveImage(
+  aws: LocalAws,
+  ec2: EC2Client,
+  name: string,
+): Promise<{ imageId: string; snapshotId: string }> {
   const { imageId, snapshotIds } = await seedEbsImage(aws, ec2, name);
   return { imageId, snapshotId: snapshotIds[0] };
 }
 
 /** A CopyImage copy deregistered without its snapshots; the source stays. */
-export async function copyImageOrphan(aws: LocalAws, ec2: EC2Client, name: string): Promise<{ imageId: string; snapshotId: string; sourceImageId: string }> {
+export async function copyImageOrphan(
+  aws: LocalAws,
+  ec2: EC2Client,
+  name: string,
+): Promise<{ imageId: string; snapshotId: string; sourceImageId: string }> {
   const source = await seedEbsImage(aws, ec2, `${name}-source`);
   const region = await ec2.config.region();
-  const copy = await ec2.send(new CopyImageCommand({ SourceImageId: source.imageId, SourceRegion: region, Name: name }));
+  const copy = await ec2.send(
+    new CopyImageCommand({ SourceImageId: source.imageId, SourceRegion: region, Name: name }),
+  );
   aws.advance(aws.timing.imageAvailableAfterMs);
   const imageId = copy.ImageId as string;
-  const snapshotId = aws.state.images.get(imageId)?.blockDeviceMappings.find((b) => b.snapshotId)?.snapshotId as string;
+  const snapshotId = aws.state.images.get(imageId)?.blockDeviceMappings.find((b) => b.snapshotId)
+    ?.snapshotId as string;
   await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
   return { imageId, snapshotId, sourceImageId: source.imageId };
 }
@@ -68,7 +83,11 @@ export async function manualSnapshot(
 }
 
 /** A fromSnapshots image over a user snapshot (tagged as its ManagedAmi does), deregistered out of band. */
-export async function managedAmiOrphan(aws: LocalAws, ec2: EC2Client, name: string): Promise<{ imageId: string; snapshotId: string }> {
+export async function managedAmiOrphan(
+  aws: LocalAws,
+  ec2: EC2Client,
+  name: string,
+): Promise<{ imageId: string; snapshotId: string }> {
   const snapshotId = await manualSnapshot(aws, ec2, "golden root volume, built by hand");
   const reg = await ec2.send(
     new RegisterImageCommand({
@@ -81,13 +100,23 @@ export async function managedAmiOrphan(aws: LocalAws, ec2: EC2Client, name: stri
   );
   const imageId = reg.ImageId as string;
   aws.advance(aws.timing.imageAvailableAfterMs);
-  await ec2.send(new CreateTagsCommand({ Resources: [snapshotId], Tags: [{ Key: MANAGED_AMI_IMAGE_TAG, Value: imageId }] }));
+  await ec2.send(
+    new CreateTagsCommand({
+      Resources: [snapshotId],
+      Tags: [{ Key: MANAGED_AMI_IMAGE_TAG, Value: imageId }],
+    }),
+  );
   await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
   return { imageId, snapshotId };
 }
 
 /** Registers a second image over `snapshotId` (a snapshot shared by two images). */
-export async function registerOver(aws: LocalAws, ec2: EC2Client, snapshotId: string, name: string): Promise<string> {
+export async function registerOver(
+  aws: LocalAws,
+  ec2: EC2Client,
+  snapshotId: string,
+  name: string,
+): Promise<string> {
   const reg = await ec2.send(
     new RegisterImageCommand({
       Name: name,
@@ -106,7 +135,11 @@ export function manifestXml(parts: string[]): string {
   return (
     `<?xml version="1.0" ?><manifest><version>2007-10-10</version><bundler><name>ec2-ami-tools</name></bundler>` +
     `<image><name>image</name><parts count="${parts.length}">` +
-    parts.map((p, i) => `<part index="${i}"><filename>${p}</filename><digest algorithm="SHA1">00</digest></part>`).join("") +
+    parts
+      .map(
+        (p, i) => `<part index="${i}"><filename>${p}</filename><digest algorithm="SHA1">00</digest></part>`,
+      )
+      .join("") +
     `</parts></image></manifest>`
   );
 }
@@ -124,7 +157,10 @@ export async function putBundle(
   const xml = manifestXml(parts);
   const manifestKey = `${folder}${name}.manifest.xml`;
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKey, Body: xml }));
-  for (const p of parts) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: folder + p, Body: Buffer.alloc(partBytes, 7) }));
+  for (const p of parts)
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: folder + p, Body: Buffer.alloc(partBytes, 7) }),
+    );
   return { manifestKey, partKeys: parts.map((p) => folder + p), manifestBytes: Buffer.byteLength(xml) };
 }
 
@@ -133,8 +169,15 @@ export async function createBucket(s3: S3Client, bucket: string): Promise<void> 
 }
 
 /** Registers an instance-store image from `bucket/manifestKey`. */
-export async function registerBundle(aws: LocalAws, ec2: EC2Client, location: string, name: string): Promise<string> {
-  const reg = await ec2.send(new RegisterImageCommand({ Name: name, ImageLocation: location, Architecture: "x86_64" }));
+export async function registerBundle(
+  aws: LocalAws,
+  ec2: EC2Client,
+  location: string,
+  name: string,
+): Promise<string> {
+  const reg = await ec2.send(
+    new RegisterImageCommand({ Name: name, ImageLocation: location, Architecture: "x86_64" }),
+  );
   aws.advance(aws.timing.imageAvailableAfterMs);
   return reg.ImageId as string;
 }
@@ -145,7 +188,10 @@ export function runCli(
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "dist", "cli", "managed-ami.js"), ...args], { env, cwd: ROOT });
+    const child = spawn(process.execPath, [join(ROOT, "dist", "cli", "managed-ami.js"), ...args], {
+      env,
+      cwd: ROOT,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -165,6 +211,8 @@ export function cliEnv(aws: LocalAws, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
     AWS_REGION: process.env.AWS_REGION,
     AWS_ENDPOINT_URL_EC2: aws.endpoint,
     AWS_ENDPOINT_URL_S3: aws.endpoint,
+    AWS_ENDPOINT_URL_STS: aws.endpoint,
+    AWS_ENDPOINT_URL_ORGANIZATIONS: aws.endpoint,
     AWS_CONFIG_FILE: "/nonexistent-aws-config",
     AWS_SHARED_CREDENTIALS_FILE: "/nonexistent-aws-credentials",
     MANAGED_AMI_RETRY_BUDGET_MS: "20000",

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { resolvePackageFromCheckout } from "../../engine/resolve";
 import { policies } from "../../policy/policies";
+import { ec2For, seedEbsImage, withLocalAws } from "../support/localAws";
 import { resourceArgs, runResourcePolicy, runStackPolicy, stackArgs, Violation } from "./util";
 
 const root = join(__dirname, "..", "..");
@@ -39,7 +40,9 @@ function exampleDirs(): string[] {
 }
 
 function requiredConfig(source: string): string[] {
-  return [...source.matchAll(/config\.require(?:Secret|Number|Boolean|Object)?(?:<[^>]*>)?\(\s*["']([^"']+)["']/g)].map((m) => m[1]);
+  return [
+    ...source.matchAll(/config\.require(?:Secret|Number|Boolean|Object)?(?:<[^>]*>)?\(\s*["']([^"']+)["']/g),
+  ].map((m) => m[1]);
 }
 
 /** Runs the example under setMocks (every resource mocked: state = inputs, id = "<name>-id"); returns what it registered. */
@@ -53,7 +56,10 @@ async function runExample(dir: string): Promise<Registered[]> {
   const config: Record<string, string> = {};
   for (const key of requiredConfig(readFileSync(entry, "utf8"))) {
     const value = CONFIG_VALUES[key];
-    assert.ok(value, `examples/${dir} requires config "${key}": add a value for it to CONFIG_VALUES in this test`);
+    assert.ok(
+      value,
+      `examples/${dir} requires config "${key}": add a value for it to CONFIG_VALUES in this test`,
+    );
     config[`${project}:${key}`] = value;
   }
 
@@ -91,8 +97,12 @@ async function runExample(dir: string): Promise<Registered[]> {
     removeHook();
   }
   // Wait for every exported output, then until no registration is in flight for a few turns.
-  await Promise.all(Object.values(exported).map((v) => new Promise((res) => (pulumi.output(v) as pulumi.Output<unknown>).apply((x) => res(x)))));
-  for (let quiet = 0; quiet < 3; ) {
+  await Promise.all(
+    Object.values(exported).map(
+      (v) => new Promise((res) => (pulumi.output(v) as pulumi.Output<unknown>).apply((x) => res(x))),
+    ),
+  );
+  for (let quiet = 0; quiet < 3;) {
     if (pending.size > 0) {
       quiet = 0;
       await Promise.allSettled([...pending]);
@@ -109,13 +119,22 @@ async function violationsOf(resources: Registered[]): Promise<string[]> {
     if ("validateResource" in policy && policy.validateResource) {
       for (const r of resources) {
         const args = resourceArgs({ type: r.type, name: r.name, stack: STACK, props: r.inputs });
-        for (const v of await runResourcePolicy(policy as ResourceValidationPolicy, args)) found.push(label(policy.name, v));
+        for (const v of await runResourcePolicy(policy as ResourceValidationPolicy, args))
+          found.push(label(policy.name, v));
       }
     }
     if ("validateStack" in policy) {
       // Stack policies see outputs; with these mocks outputs are the inputs plus the id.
-      const args = stackArgs(resources.map((r) => ({ type: r.type, name: r.name, stack: STACK, props: { ...r.inputs, id: r.id } })));
-      for (const v of await runStackPolicy(policy as StackValidationPolicy, args)) found.push(label(policy.name, v));
+      const args = stackArgs(
+        resources.map((r) => ({
+          type: r.type,
+          name: r.name,
+          stack: STACK,
+          props: { ...r.inputs, id: r.id },
+        })),
+      );
+      for (const v of await runStackPolicy(policy as StackValidationPolicy, args))
+        found.push(label(policy.name, v));
     }
   }
   return found;
@@ -124,6 +143,12 @@ async function violationsOf(resources: Registered[]): Promise<string[]> {
 describe("examples pass the policy pack", function () {
   this.timeout(120_000);
   const dirs = exampleDirs();
+  // examples/image-family discovers its web-* images at program time: serve three on the local endpoint.
+  const ctx = withLocalAws({ timeScale: 0.001, resetEachTest: false });
+  before(async () => {
+    for (const name of ["web-2026-06-01", "web-2026-06-08", "web-2026-06-15"])
+      await seedEbsImage(ctx.aws, ec2For(ctx.aws), name);
+  });
 
   it("finds the example programs (examples/*/index.ts)", () => {
     assert.ok(dirs.length > 0, `no examples found under ${examplesDir}: this test must not pass vacuously`);
@@ -137,7 +162,11 @@ describe("examples pass the policy pack", function () {
     it(`examples/${dir}: every resource and the stack pass with no violations`, async () => {
       const resources = await runExample(dir);
       assert.ok(
-        resources.some((r) => r.type === "pulumi-nodejs:dynamic/managed-ami:ManagedAmi" && typeof r.inputs.__provider === "string"),
+        resources.some(
+          (r) =>
+            r.type === "pulumi-nodejs:dynamic/managed-ami:ManagedAmi" &&
+            typeof r.inputs.__provider === "string",
+        ),
         `examples/${dir} registered no ManagedAmi: ${resources.map((r) => r.type).join(", ")}`,
       );
       assert.deepEqual(await violationsOf(resources), []);
@@ -146,10 +175,14 @@ describe("examples pass the policy pack", function () {
 
   it("the harness does report violations (control: the same collection with a public launch permission)", async () => {
     const found = await violationsOf([
-      { type: "aws:ec2/amiLaunchPermission:AmiLaunchPermission", name: "share", id: "share-id", inputs: { imageId: "ami-1", group: "all" } },
+      {
+        type: "aws:ec2/amiLaunchPermission:AmiLaunchPermission",
+        name: "share",
+        id: "share-id",
+        inputs: { imageId: "ami-1", group: "all" },
+      },
     ]);
     assert.equal(found.length, 1);
     assert.match(found[0], /^no-public-amis: /);
   });
 });
-

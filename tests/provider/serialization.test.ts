@@ -71,8 +71,9 @@ describe("serialized provider (__provider)", () => {
 
   it("captures no SDK client or implementation: every method loads the installed runtime", () => {
     assert.ok(!/EC2Client|S3Client|DescribeImages|teardown/.test(text));
-    const calls = text.match(/require\("pulumi-managed-ami\/runtime"\)/g) ?? [];
+    const calls = text.match(/return loadRuntime\(\)\.(check|diff|create|read|update|delete)\(/g) ?? [];
     assert.equal(calls.length, 6);
+    assert.ok(text.includes('"pulumi-managed-ami/runtime"'));
   });
 
   it("serializes the same text for the same provider (so the engine sees no spurious change)", async () => {

@@ -6,6 +6,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import * as pulumi from "@pulumi/pulumi";
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from "../../local-aws";
 import { seedBundle, type SeededBundle } from "../../local-aws/s3/manifest";
+import { scaledRateLimits } from "../../provider/aws/pacer";
 import { ManagedAmiProvider } from "../../provider/provider";
 import { AWS_ENV_KEYS, MANAGED_AMI_ENV_KEYS, replaceEnv } from "../support/env";
 
@@ -53,6 +54,8 @@ export function useEndpoint(options: LocalAwsOptions = {}, env: Record<string, s
       AWS_ENDPOINT_URL_EC2: handle.aws.endpoint,
       AWS_ENDPOINT_URL_S3: handle.aws.endpoint,
       MANAGED_AMI_WAIT_POLL_MS: "5",
+      // AWS's request buckets refill on the endpoint's clock, 1000x faster than real time here.
+      MANAGED_AMI_EC2_RATE_LIMITS: scaledRateLimits(1000),
       ...FAST_RETRY,
       ...env,
     });

@@ -16,8 +16,15 @@ describe("aws/clients", () => {
   afterEach(async () => env && (await env.stop()));
 
   it("retries RequestLimitExceeded until it clears (more than the SDK's default 3 attempts)", async () => {
-    env = await startEnv({}, FAST);
-    env.aws.faults.inject({ action: "DescribeSnapshots", code: "RequestLimitExceeded", status: 503, times: 8 });
+    // Eight throttles in a row also slow the pacer's DescribeSnapshots bucket (x0.7 each), so the
+    // retries wait ~2.7 s for tokens in all: a budget that leaves room for that.
+    env = await startEnv({}, { ...FAST, budgetMs: 10_000 });
+    env.aws.faults.inject({
+      action: "DescribeSnapshots",
+      code: "RequestLimitExceeded",
+      status: 503,
+      times: 8,
+    });
     const out = await env.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
     assert.equal(out.$metadata.attempts, 9);
   });
@@ -56,7 +63,12 @@ describe("aws/clients", () => {
     process.env.MANAGED_AMI_EC2_RATE_LIMITS = "off";
     try {
       env = await startEnv({}, { budgetMs: 200, baseDelayMs: 5, maxDelayMs: 40 });
-      env.aws.faults.inject({ action: "DescribeImages", code: "RequestLimitExceeded", status: 503, times: Infinity });
+      env.aws.faults.inject({
+        action: "DescribeImages",
+        code: "RequestLimitExceeded",
+        status: 503,
+        times: Infinity,
+      });
       const started = Date.now();
       await assert.rejects(env.ec2.send(new DescribeImagesCommand({})), { name: "RequestLimitExceeded" });
       const took = Date.now() - started;
@@ -82,7 +94,12 @@ describe("aws/clients", () => {
   });
 
   it("backs off exponentially with full jitter and stops at the budget", async () => {
-    const s = new BudgetRetryStrategy({ budgetMs: 10_000, baseDelayMs: 100, maxDelayMs: 1_000, random: () => 0.999 });
+    const s = new BudgetRetryStrategy({
+      budgetMs: 10_000,
+      baseDelayMs: 100,
+      maxDelayMs: 1_000,
+      random: () => 0.999,
+    });
     let token = await s.acquireInitialRetryToken("");
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -91,10 +108,52 @@ describe("aws/clients", () => {
     }
     assert.deepEqual(delays, [99, 199, 399, 799, 999]);
     const zero = new BudgetRetryStrategy({ budgetMs: 10_000, baseDelayMs: 100, random: () => 0 });
-    assert.equal((await zero.refreshRetryTokenForRetry(await zero.acquireInitialRetryToken(""), { errorType: "THROTTLING" })).getRetryDelay(), 0);
+    assert.equal(
+      (
+        await zero.refreshRetryTokenForRetry(await zero.acquireInitialRetryToken(""), {
+          errorType: "THROTTLING",
+        })
+      ).getRetryDelay(),
+      0,
+    );
     const tight = new BudgetRetryStrategy({ budgetMs: 50, baseDelayMs: 100, random: () => 0.999 });
-    await assert.rejects(tight.refreshRetryTokenForRetry(await tight.acquireInitialRetryToken(""), { errorType: "THROTTLING" }));
+    await assert.rejects(
+      tight.refreshRetryTokenForRetry(await tight.acquireInitialRetryToken(""), { errorType: "THROTTLING" }),
+    );
     await assert.rejects(s.refreshRetryTokenForRetry(token, { errorType: "CLIENT_ERROR" }));
+  });
+
+  it("runs the retry budget from the first failure: time spent waiting for a pacing token is not retry time", async () => {
+    const s = new BudgetRetryStrategy({ budgetMs: 100, baseDelayMs: 1, random: () => 0 });
+    const token = await s.acquireInitialRetryToken("");
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the first attempt waited its turn, then failed
+    const retry = await s.refreshRetryTokenForRetry(token, { errorType: "THROTTLING" });
+    assert.equal(retry.getRetryCount(), 1);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await assert.rejects(s.refreshRetryTokenForRetry(retry, { errorType: "THROTTLING" }), /budget/);
+  });
+
+  it("gives an unreachable endpoint only the connect budget, counted from the start of the call", async () => {
+    const s = new BudgetRetryStrategy({
+      budgetMs: 60_000,
+      connectBudgetMs: 50,
+      baseDelayMs: 1,
+      random: () => 0,
+    });
+    const refused = {
+      errorType: "TRANSIENT" as const,
+      error: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    };
+    const token = await s.acquireInitialRetryToken("");
+    await s.refreshRetryTokenForRetry(token, refused);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await assert.rejects(s.refreshRetryTokenForRetry(token, refused), /unreachable/);
+    // A reset connection (the endpoint answered, then dropped) keeps the whole budget.
+    const reset = {
+      errorType: "TRANSIENT" as const,
+      error: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),
+    };
+    assert.equal((await s.refreshRetryTokenForRetry(token, reset)).getRetryCount(), 1);
   });
 
   describe("S3 path-style addressing with an endpoint override", () => {
@@ -141,7 +200,11 @@ describe("aws/clients", () => {
     });
 
     it("stays virtual-hosted (the SDK default) without an override", async () => {
-      const saved = { a: process.env.AWS_ENDPOINT_URL, s3: process.env.AWS_ENDPOINT_URL_S3, cfg: process.env.AWS_CONFIG_FILE };
+      const saved = {
+        a: process.env.AWS_ENDPOINT_URL,
+        s3: process.env.AWS_ENDPOINT_URL_S3,
+        cfg: process.env.AWS_CONFIG_FILE,
+      };
       delete process.env.AWS_ENDPOINT_URL;
       delete process.env.AWS_ENDPOINT_URL_S3;
       process.env.AWS_CONFIG_FILE = join(tmpdir(), "managed-ami-no-such-config");
@@ -149,7 +212,11 @@ describe("aws/clients", () => {
         const s3 = s3Client(REGION);
         assert.notEqual(s3.config.forcePathStyle, true);
       } finally {
-        for (const [k, v] of [["AWS_ENDPOINT_URL", saved.a], ["AWS_ENDPOINT_URL_S3", saved.s3], ["AWS_CONFIG_FILE", saved.cfg]] as const) {
+        for (const [k, v] of [
+          ["AWS_ENDPOINT_URL", saved.a],
+          ["AWS_ENDPOINT_URL_S3", saved.s3],
+          ["AWS_CONFIG_FILE", saved.cfg],
+        ] as const) {
           if (v === undefined) delete process.env[k];
           else process.env[k] = v;
         }
