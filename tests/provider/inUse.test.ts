@@ -140,7 +140,11 @@ describe("in-use guard (teardown step between protection handling and deregistra
     assertDeleted(env, outs);
   });
 
-  for (const resourceType of ["ssm:Parameter", "imagebuilder:ImageRecipe", "imagebuilder:ContainerRecipe"]) {
+  for (const resourceType of [
+    "ssm:Parameter",
+    "imagebuilder:ImageRecipe",
+    "imagebuilder:ContainerRecipe",
+  ] as const) {
     it(`a ${resourceType} reference blocks the delete and is named by its ARN`, async () => {
       const outs = await ebsAmi(env, 1);
       const arn =
