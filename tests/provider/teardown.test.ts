@@ -67,7 +67,7 @@ describe("teardown", function () {
   describe("EBS-backed", () => {
     beforeEach(async () => (env = await startEnv()));
 
-    it("deregisters the image and deletes its snapshots in at most 4 calls, leaving foreign snapshots alone", async () => {
+    it("deregisters the image and deletes its snapshots in at most 4 calls (plus the in-use guard's), leaving foreign snapshots alone", async () => {
       const foreign = await makeSnapshot(env.ec2);
       const out = await ebsAmi(env, 3);
       const from = env.aws.log.length;
@@ -76,8 +76,8 @@ describe("teardown", function () {
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), []);
       assert.ok(env.aws.state.snapshots.has(foreign), "a snapshot not recorded must survive");
       const calls = callsSince(env, from);
-      assert.deepEqual(calls, ["DescribeImages", "DeregisterImage", "DescribeSnapshots"]);
-      assert.equal(env.aws.log[from + 1].params.DeleteAssociatedSnapshots, "true");
+      assert.deepEqual(calls, ["DescribeImages", "DescribeImageReferences", "DeregisterImage", "DescribeSnapshots"]);
+      assert.equal(env.aws.log[from + 2].params.DeleteAssociatedSnapshots, "true");
       assert.equal(result.image, "deregistered");
       assert.deepEqual(
         result.snapshots.map((s) => s.outcome),
@@ -132,8 +132,8 @@ describe("teardown", function () {
       const result = await teardown(out, deps(env));
       assert.equal(imageState(env, out.imageId), "deregistered");
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), out.snapshotIds);
-      assert.deepEqual(callsSince(env, from), ["DescribeImages", "DeregisterImage"]);
-      assert.equal(env.aws.log[from + 1].params.DeleteAssociatedSnapshots, undefined);
+      assert.deepEqual(callsSince(env, from), ["DescribeImages", "DescribeImageReferences", "DeregisterImage"]);
+      assert.equal(env.aws.log[from + 2].params.DeleteAssociatedSnapshots, undefined);
       assert.deepEqual(result.snapshots, []);
     });
 
@@ -397,7 +397,7 @@ describe("teardown", function () {
       const from = env.aws.log.length;
       const result = await teardown(outputsFor(env, imageId, { rootDeviceType: "instance-store", bundle }), deps(env));
       const calls = callsSince(env, from);
-      assert.deepEqual(calls, ["DescribeImages", "DeregisterImage", "DescribeImages", "DeleteObjects"]);
+      assert.deepEqual(calls, ["DescribeImages", "DescribeImageReferences", "DeregisterImage", "DescribeImages", "DeleteObjects"]);
       assert.equal(imageState(env, imageId), "deregistered");
       assert.deepEqual(await listKeys(env.s3, "bundles"), [foreign.manifestKey, ...foreign.partKeys].sort());
       assert.equal(result.bundle?.outcome, "deleted");
