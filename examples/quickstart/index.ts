@@ -19,9 +19,10 @@ const builder = new aws.ec2.Instance("builder", {
   tags: { Name: `managed-ami-quickstart-${stack}` },
 });
 
-// The AMI and its snapshots, owned together.
+// The AMI and its snapshots, owned together. No `name`: it is auto-named `web-<7 hex>`, so a
+// replacement creates the new image before deleting the old one. Destroy refuses (whenInUse: "fail",
+// the default) while a launch template outside this stack still launches from it.
 const image = new ManagedAmi("web", {
-  name: `managed-ami-quickstart-${stack}`,
   description: "Web server image (pulumi-managed-ami quick start)",
   fromInstance: { instanceId: builder.id },
   tags: { Project: "managed-ami-quickstart", Stack: stack },
@@ -35,5 +36,6 @@ const template = new aws.ec2.LaunchTemplate("web", {
 
 export const instanceId = builder.id;
 export const imageId = image.imageId;
+export const imageName = image.name;
 export const snapshotIds = image.snapshotIds;
 export const launchTemplateId = template.id;

@@ -142,7 +142,11 @@ describe("checkInputs", () => {
     { title: "missing source image id", source: "copyOf", change: (i) => delete i.copyOf.sourceImageId, property: "copyOf.sourceImageId", fix: /is required: set it to an AMI id/ },
     { title: "missing instance id", source: "fromInstance", change: (i) => delete i.fromInstance.instanceId, property: "fromInstance.instanceId", fix: /is required/ },
     // names
-    { title: "missing name", source: "fromSnapshots", change: (i) => delete i.name, property: "name", fix: /is required with fromSnapshots: set the AMI name/ },
+    { title: "whenInUse not fail/warn", source: "fromSnapshots", change: (i) => (i.whenInUse = "ignore"), property: "whenInUse", fix: /must be "fail" or "warn"/ },
+    { title: "deprecationTime not ISO 8601", source: "fromInstance", change: (i) => (i.deprecationTime = "next tuesday"), property: "deprecationTime", fix: /ISO 8601 date-time string.*2030-01-31T00:00:00Z/ },
+    { title: "deprecationTime a number", source: "fromInstance", change: (i) => (i.deprecationTime = 1893456000000), property: "deprecationTime", fix: /must be an ISO 8601/ },
+    { title: "disabled not a boolean", source: "copyOf", change: (i) => (i.disabled = "yes"), property: "disabled", fix: /boolean/ },
+    { title: "deregistrationProtection not a boolean", source: "adopt", change: (i) => (i.deregistrationProtection = 1), property: "deregistrationProtection", fix: /boolean/ },
     { title: "name too short", source: "fromInstance", change: (i) => (i.name = "ab"), property: "name", fix: /at least 3; use 3-128 characters/ },
     { title: "name too long", source: "copyOf", change: (i) => (i.name = LONG(129)), property: "name", fix: /at most 128; shorten it/ },
     { title: "name with characters AMI names refuse", source: "fromManifest", change: (i) => (i.name = "web:v1*"), property: "name", fix: /\(":", "\*"\); use 3-128 characters from letters, digits, spaces/ },
@@ -261,8 +265,8 @@ describe("checkInputs", () => {
 
     it("prefixes a reason that starts with a verb with the property, so it reads on its own", () => {
       const news = base("fromInstance");
-      delete news.name;
-      assert.match(check(news).failures[0].reason, /^name is required/);
+      news.whenInUse = "never";
+      assert.match(check(news).failures[0].reason, /^whenInUse must be "fail" or "warn"/);
     });
   });
 

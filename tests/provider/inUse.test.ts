@@ -140,7 +140,11 @@ describe("in-use guard (teardown step between protection handling and deregistra
     assertDeleted(env, outs);
   });
 
-  for (const resourceType of ["ssm:Parameter", "imagebuilder:ImageRecipe", "imagebuilder:ContainerRecipe"]) {
+  for (const resourceType of [
+    "ssm:Parameter",
+    "imagebuilder:ImageRecipe",
+    "imagebuilder:ContainerRecipe",
+  ] as const) {
     it(`a ${resourceType} reference blocks the delete and is named by its ARN`, async () => {
       const outs = await ebsAmi(env, 1);
       const arn =
@@ -241,5 +245,27 @@ describe("in-use guard (teardown step between protection handling and deregistra
     assert.deepEqual(refs.get(ids[5]), []);
     const calls = env.aws.log.slice(mark).filter((e) => e.action === "DescribeImageReferences");
     assert.ok(calls.length >= 3, `expected paging over 2 chunks, got ${calls.length} calls`);
+  });
+});
+
+describe("in-use guard across concurrent deletes", function () {
+  this.timeout(60_000);
+  let env: Env;
+  before(async () => {
+    env = await startEnv();
+  });
+  after(async () => {
+    await env.stop();
+  });
+
+  it("N concurrent deletes make at most ceil(N/10) DescribeImageReferences calls (the client coalesces single-id calls)", async () => {
+    const N = 23;
+    const all: ManagedAmiOutputs[] = [];
+    for (let i = 0; i < N; i++) all.push(await ebsAmi(env, 1));
+    const mark = env.aws.log.length;
+    const results = await Promise.all(all.map((outs) => teardown(outs, deps(env))));
+    assert.ok(results.every((r) => r.image === "deregistered"));
+    const calls = env.aws.log.slice(mark).filter((e) => e.action === "DescribeImageReferences").length;
+    assert.ok(calls <= Math.ceil(N / 10), `${calls} DescribeImageReferences calls for ${N} deletes`);
   });
 });

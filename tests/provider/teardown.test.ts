@@ -84,7 +84,7 @@ describe("teardown", function () {
   describe("EBS-backed", () => {
     beforeEach(async () => (env = await startEnv()));
 
-    it("reads state, deregisters the image and deletes its snapshots in 6 calls by id list, leaving foreign snapshots alone", async () => {
+    it("reads state, deregisters the image and deletes its snapshots in 7 calls by id list (the in-use guard included), leaving foreign snapshots alone", async () => {
       const foreign = await makeSnapshot(env.ec2);
       const out = await ebsAmi(env, 3);
       const from = env.aws.log.length;
@@ -95,6 +95,7 @@ describe("teardown", function () {
       const calls = callsSince(env, from);
       assert.deepEqual(calls, [
         "DescribeImages",
+        "DescribeImageReferences",
         "DescribeFastLaunchImages",
         "DescribeSnapshots",
         "DescribeLockedSnapshots",
@@ -171,6 +172,7 @@ describe("teardown", function () {
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), out.snapshotIds);
       assert.deepEqual(callsSince(env, from), [
         "DescribeImages",
+        "DescribeImageReferences",
         "DescribeFastLaunchImages",
         "DescribeSnapshots",
         "DeregisterImage",
@@ -535,6 +537,7 @@ describe("teardown", function () {
       // images of the bucket (whose manifests could list the same parts).
       assert.deepEqual(calls, [
         "DescribeImages",
+        "DescribeImageReferences",
         "DeregisterImage",
         "DescribeImages",
         "DescribeImages",

@@ -3,7 +3,12 @@
  * each `@ts-expect-error` line must be a compile error, or tsc fails ("Unused '@ts-expect-error'").
  * Never executed (the function is not called).
  */
-import { ManagedAmi, type ManagedAmiArgs } from "../../provider";
+import {
+  ManagedAmi,
+  type FromSnapshotsSource,
+  type ManagedAmiArgs,
+  type SnapshotMapping,
+} from "../../provider";
 
 export function typeChecks(): void {
   const mapping = { deviceName: "/dev/xvda", snapshotId: "snap-0123456789abcdef0" };
@@ -30,23 +35,18 @@ export function typeChecks(): void {
   new ManagedAmi("x", { fromInstance: { instanceId: "i-1" }, adopt: { imageId: "ami-1" } });
   // @ts-expect-error adopt keeps the image's own name
   new ManagedAmi("x", { adopt: { imageId: "ami-1" }, name: "n" });
+  const root = "/dev/xvda";
   // @ts-expect-error volumeType is a literal union
-  new ManagedAmi("x", {
-    fromSnapshots: { rootDeviceName: "/dev/xvda", blockDeviceMappings: [{ ...mapping, volumeType: "gp9" }] },
-  });
+  const volumeType: SnapshotMapping["volumeType"] = "gp9";
   // @ts-expect-error architecture is a literal union
   new ManagedAmi("x", { fromManifest: { imageLocation: "b/x.manifest.xml", architecture: "sparc" } });
   // @ts-expect-error virtualizationType is a literal union
-  new ManagedAmi("x", {
-    fromSnapshots: { rootDeviceName: "/dev/xvda", blockDeviceMappings: [mapping], virtualizationType: "pv" },
-  });
+  const virtualization: FromSnapshotsSource["virtualizationType"] = "pv";
   // @ts-expect-error bootMode is a literal union
-  new ManagedAmi("x", {
-    fromSnapshots: { rootDeviceName: "/dev/xvda", blockDeviceMappings: [mapping], bootMode: "bios" },
-  });
+  new ManagedAmi("x", { fromSnapshots: { rootDeviceName: root, blockDeviceMappings: [], bootMode: "bios" } });
   // @ts-expect-error whenInUse is "fail" | "warn"
   new ManagedAmi("x", { fromInstance: { instanceId: "i-1" }, whenInUse: "ignore" });
 
   const args: ManagedAmiArgs = { fromInstance: { instanceId: "i-1" } };
-  void args;
+  void [args, volumeType, virtualization];
 }
