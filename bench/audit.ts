@@ -35,8 +35,17 @@ function seed(aws: LocalAws, owner: string): Seeded {
   const snapshot = (id: string, description: string, ageDays: number): void => {
     const t = now - ageDays * 86_400_000;
     store.snapshots.set(id, {
-      snapshotId: id, region: REGION, ownerId: owner, volumeId: "vol-ffffffff", volumeSize: 8 + (ageDays % 5) * 8,
-      description, state: "completed", startTime: t, completedAt: t, encrypted: false, tags: [],
+      snapshotId: id,
+      region: REGION,
+      ownerId: owner,
+      volumeId: "vol-ffffffff",
+      volumeSize: 8 + (ageDays % 5) * 8,
+      description,
+      state: "completed",
+      startTime: t,
+      completedAt: t,
+      encrypted: false,
+      tags: [],
     });
   };
   let n = 0;
@@ -46,12 +55,31 @@ function seed(aws: LocalAws, owner: string): Seeded {
     for (let d = 0; d < SNAPSHOTS_PER_IMAGE; d++) {
       const snapId = `snap-${hex(++n)}`;
       snapshot(snapId, `Created by CreateImage(i-${hex(i)}) for ${imageId}`, i % 400);
-      mappings.push({ deviceName: d === 0 ? "/dev/xvda" : `/dev/xvd${String.fromCharCode(98 + d)}`, snapshotId: snapId, volumeSize: 8, volumeType: "gp3", deleteOnTermination: true, encrypted: false });
+      mappings.push({
+        deviceName: d === 0 ? "/dev/xvda" : `/dev/xvd${String.fromCharCode(98 + d)}`,
+        snapshotId: snapId,
+        volumeSize: 8,
+        volumeType: "gp3",
+        deleteOnTermination: true,
+        encrypted: false,
+      });
     }
     const img: ImageRecord = {
-      imageId, region: REGION, ownerId: owner, name: `bench-${i}`, state: "available", creationDate: now, availableAt: now,
-      rootDeviceType: "ebs", rootDeviceName: "/dev/xvda", architecture: "x86_64", virtualizationType: "hvm",
-      blockDeviceMappings: mappings, tags: [], isPublic: false, launchPermissions: new Set(),
+      imageId,
+      region: REGION,
+      ownerId: owner,
+      name: `bench-${i}`,
+      state: "available",
+      creationDate: now,
+      availableAt: now,
+      rootDeviceType: "ebs",
+      rootDeviceName: "/dev/xvda",
+      architecture: "x86_64",
+      virtualizationType: "hvm",
+      blockDeviceMappings: mappings,
+      tags: [],
+      isPublic: false,
+      launchPermissions: new Set(),
       protection: { enabled: false, withCooldown: false },
     };
     store.images.set(imageId, img);
@@ -77,7 +105,11 @@ function seed(aws: LocalAws, owner: string): Seeded {
 }
 
 /** Runs the CLI with a preload that records its peak RSS (getrusage maxRSS) at exit. */
-function runAudit(aws: LocalAws, probeFile: string, rssFile: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function runAudit(
+  aws: LocalAws,
+  probeFile: string,
+  rssFile: string,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: tmpdir(),
@@ -98,7 +130,9 @@ function runAudit(aws: LocalAws, probeFile: string, rssFile: string): Promise<{ 
     child.stdout.on("data", (d: Buffer) => out.push(d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr, ms: Date.now() - started }));
+    child.on("close", (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr, ms: Date.now() - started }),
+    );
   });
 }
 
@@ -111,7 +145,12 @@ async function main(): Promise<void> {
     probe,
     `process.on("exit", () => require("fs").writeFileSync(process.env.AUDIT_BENCH_RSS_FILE, JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS })));\n`,
   );
-  const aws = await startLocalAws({ throttling: true, timeScale: TIME_SCALE, seedBaseImages: false, accounts: { [KEY.id]: "111122223333" } });
+  const aws = await startLocalAws({
+    throttling: true,
+    timeScale: TIME_SCALE,
+    seedBaseImages: false,
+    accounts: { [KEY.id]: "111122223333" },
+  });
   try {
     const seedStart = Date.now();
     const seeded = seed(aws, aws.state.accountIdFor(KEY.id));
@@ -119,7 +158,10 @@ async function main(): Promise<void> {
     aws.log.length = 0;
     const r = await runAudit(aws, probe, rssFile);
     if (r.code !== 1) throw new Error(`audit exited ${r.code} (expected 1: orphans found):\n${r.stderr}`);
-    const doc = JSON.parse(r.stdout) as { orphanedSnapshots: Array<{ snapshotId: string }>; totals: { snapshotGiB: number; estimatedMonthlyUsd: { total: number } } };
+    const doc = JSON.parse(r.stdout) as {
+      orphanedSnapshots: Array<{ snapshotId: string }>;
+      totals: { snapshotGiB: number; estimatedMonthlyUsd: { total: number } };
+    };
     const found = new Set(doc.orphanedSnapshots.map((s) => s.snapshotId));
     const exact = found.size === seeded.orphanIds.size && [...found].every((id) => seeded.orphanIds.has(id));
     const byAction = new Map<string, number>();

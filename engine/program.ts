@@ -63,7 +63,10 @@ const DYNAMIC_PREFIX = "pulumi-nodejs:dynamic";
  * ones included) answered by a plain mock, creating nothing; returns what it would register.
  */
 export async function previewProgram(opts: Omit<ProgramOptions, "engine">): Promise<ProgramResource[]> {
-  const stub = { host: { stack: "preview" }, register: () => Promise.reject(new Error("preview creates nothing")) };
+  const stub = {
+    host: { stack: "preview" },
+    register: () => Promise.reject(new Error("preview creates nothing")),
+  };
   const run = await runProgram({ ...opts, engine: stub as unknown as LocalEngine, preview: true });
   return run.resources;
 }
@@ -107,9 +110,10 @@ export async function runProgram(opts: ProgramOptions & { preview?: boolean }): 
         urn: step.state.urn,
       };
     } else {
-      const result = opts.mocks?.newResource && !opts.preview
-        ? await opts.mocks.newResource(args)
-        : { id: `${args.name}-id`, state: inputs };
+      const result =
+        opts.mocks?.newResource && !opts.preview
+          ? await opts.mocks.newResource(args)
+          : { id: `${args.name}-id`, state: inputs };
       resource = {
         type: args.type,
         name: args.name,

@@ -1,6 +1,16 @@
 // Reading ManagedAmi properties (spec: docs of ManagedAmiArgs) and matching EBS snapshots to the resources that own them.
 import { PolicyResource } from "@pulumi/policy";
-import { read, readArray, readBoolean, readString, SNAPSHOT_TYPES, Subject, TYPES, UNKNOWN, Unknown } from "./props";
+import {
+  read,
+  readArray,
+  readBoolean,
+  readString,
+  SNAPSHOT_TYPES,
+  Subject,
+  TYPES,
+  UNKNOWN,
+  Unknown,
+} from "./props";
 
 /** The five mutually exclusive ManagedAmi sources. */
 export const SOURCES = ["fromSnapshots", "fromInstance", "copyOf", "fromManifest", "adopt"] as const;

@@ -14,7 +14,12 @@ export const TYPES = {
 } as const;
 
 /** Every type that registers an AMI. */
-export const AMI_TYPES: readonly string[] = [TYPES.ami, TYPES.amiCopy, TYPES.amiFromInstance, TYPES.managedAmi];
+export const AMI_TYPES: readonly string[] = [
+  TYPES.ami,
+  TYPES.amiCopy,
+  TYPES.amiFromInstance,
+  TYPES.managedAmi,
+];
 
 /** Every @pulumi/aws type whose destroy deletes an EBS snapshot it created. */
 export const SNAPSHOT_TYPES: readonly string[] = [TYPES.snapshot, TYPES.snapshotCopy, TYPES.snapshotImport];
@@ -30,7 +35,9 @@ const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 export type Subject = Pick<PolicyResource, "type" | "props" | "urn" | "name" | "opts">;
 
 function isUnknownError(err: unknown): boolean {
-  return err instanceof UnknownValueError || (err instanceof Error && err.constructor.name === "UnknownValueError");
+  return (
+    err instanceof UnknownValueError || (err instanceof Error && err.constructor.name === "UnknownValueError")
+  );
 }
 
 /** Reads `obj[path[0]][path[1]]…`; undefined when absent, UNKNOWN when any step is not known yet. */

@@ -181,7 +181,10 @@ export async function createManagedAmi(
     await markFinished(ec2, imageId, basics.token, inputs.tags);
     warnUnowned(deps, inputs.name, imageId, storage.unownedSnapshotIds);
     // Lifecycle inputs (deregistrationProtection, deprecationTime, disabled): applied, then read back.
-    return { id: imageId, outs: await withLifecycle(ec2, outputsFor(inputs, region, image, storage, basics.token), image) };
+    return {
+      id: imageId,
+      outs: await withLifecycle(ec2, outputsFor(inputs, region, image, storage, basics.token), image),
+    };
   } catch (err) {
     throw await partialError(rawInputs, inputs, region, imageId, err, deps, basics.token);
   }

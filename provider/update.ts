@@ -74,7 +74,8 @@ export async function updateManagedAmi(
       }
     }
     // Lifecycle inputs: read the image, change what differs, record what AWS reports (aws/lifecycle.ts).
-    if (pendingFinished || lifecycleChanges(olds as never, news as never).length > 0) outs = await withLifecycle(ec2, outs);
+    if (pendingFinished || lifecycleChanges(olds as never, news as never).length > 0)
+      outs = await withLifecycle(ec2, outs);
     else outs = keepLifecycle(outs, olds);
   } catch (err) {
     // A plain error: the engine keeps the previous state, so the next `up` retries every change.

@@ -50,7 +50,8 @@ export function createBucket(req: S3Request, ctx: S3Context, store: S3Store, nam
     throw errors.invalidLocationConstraint(constraint);
   }
   // The us-east-1 endpoint accepts any location constraint; every other regional endpoint requires its own.
-  if (ctx.region !== "us-east-1" && constraint !== ctx.region) throw errors.illegalLocationConstraint(constraint);
+  if (ctx.region !== "us-east-1" && constraint !== ctx.region)
+    throw errors.illegalLocationConstraint(constraint);
   const region = constraint || "us-east-1";
   const existing = store.getBucket(name);
   if (existing) {
@@ -116,7 +117,11 @@ export function listBuckets(req: S3Request, ctx: S3Context, store: S3Store): S3R
   if (maxParam !== null) {
     max = Number(maxParam);
     if (!/^\d+$/.test(maxParam) || max < 1 || max > 10000) {
-      throw errors.invalidArgument("Argument max-buckets must be an integer between 1 and 10000.", "max-buckets", maxParam);
+      throw errors.invalidArgument(
+        "Argument max-buckets must be an integer between 1 and 10000.",
+        "max-buckets",
+        maxParam,
+      );
     }
   }
   const prefix = req.query.get("prefix") ?? "";

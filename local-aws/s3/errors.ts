@@ -19,7 +19,8 @@ export class S3Error extends Error {
 export const errors = {
   noSuchBucket: (bucket: string) =>
     new S3Error("NoSuchBucket", 404, "The specified bucket does not exist", { BucketName: bucket }),
-  noSuchKey: (key: string) => new S3Error("NoSuchKey", 404, "The specified key does not exist.", { Key: key }),
+  noSuchKey: (key: string) =>
+    new S3Error("NoSuchKey", 404, "The specified key does not exist.", { Key: key }),
   accessDenied: () => new S3Error("AccessDenied", 403, "Access Denied"),
   bucketAlreadyExists: (bucket: string) =>
     new S3Error(

@@ -2,7 +2,14 @@
 // (<Error><Code/><Message/><Resource/><RequestId/></Error>; HEAD errors have no body).
 import { randomBytes } from "node:crypto";
 import { parseTarget, s3ActionName } from "./actions";
-import { createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from "./buckets";
+import {
+  createBucket,
+  deleteBucket,
+  getBucketLocation,
+  getBucketVersioning,
+  headBucket,
+  listBuckets,
+} from "./buckets";
 import { S3Error, errorXml, errors } from "./errors";
 import { listObjectsV1, listObjectsV2 } from "./listing";
 import { copyObject, deleteObject, deleteObjects, getObject, putObject } from "./objects";
@@ -78,7 +85,11 @@ export async function handleS3(req: S3Request, ctx: S3Context, store: S3Store): 
     const err =
       e instanceof S3Error
         ? e
-        : new S3Error("InternalError", 500, `We encountered an internal error. Please try again. (${(e as Error).message})`);
+        : new S3Error(
+            "InternalError",
+            500,
+            `We encountered an internal error. Please try again. (${(e as Error).message})`,
+          );
     const headers: Record<string, string> = { ...base, ...err.headers };
     if (req.method.toUpperCase() === "HEAD") return { status: err.status, headers };
     headers["content-type"] = "application/xml";

@@ -62,7 +62,8 @@ function parseMaxKeys(req: S3Request): { requested: number; effective: number } 
 function encodingOf(req: S3Request): ((s: string) => string) | undefined {
   const type = req.query.get("encoding-type");
   if (type === null) return undefined;
-  if (type !== "url") throw errors.invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", type);
+  if (type !== "url")
+    throw errors.invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", type);
   return (s) => encodeURIComponent(s).replace(/%2F/g, "/");
 }
 
@@ -84,7 +85,8 @@ function encodeContinuation(last: { value: string; isPrefix: boolean }): string 
 function decodeContinuation(token: string): { value: string; isPrefix: boolean } {
   const text = Buffer.from(token, "base64").toString("utf8");
   const m = /^lo2:([pk]):([\s\S]*)$/.exec(text);
-  if (!m) throw errors.invalidArgument("The continuation token provided is incorrect", "continuation-token", token);
+  if (!m)
+    throw errors.invalidArgument("The continuation token provided is incorrect", "continuation-token", token);
   return { value: m[2], isPrefix: m[1] === "p" };
 }
 
@@ -101,7 +103,12 @@ export function listObjectsV2(req: S3Request, ctx: S3Context, store: S3Store, na
   let after: string | undefined;
   let afterIsPrefix = false;
   if (token !== null) {
-    if (token === "") throw errors.invalidArgument("The continuation token provided is incorrect", "continuation-token", token);
+    if (token === "")
+      throw errors.invalidArgument(
+        "The continuation token provided is incorrect",
+        "continuation-token",
+        token,
+      );
     ({ value: after, isPrefix: afterIsPrefix } = decodeContinuation(token));
   } else if (startAfter) {
     after = startAfter;
@@ -116,7 +123,11 @@ export function listObjectsV2(req: S3Request, ctx: S3Context, store: S3Store, na
     `${startAfter ? el("StartAfter", enc(startAfter)) : ""}` +
     page.contents.map((o) => contentsXml(o, fetchOwner, enc, bucket.ownerAccountId)).join("") +
     page.prefixes.map((p) => `<CommonPrefixes>${el("Prefix", enc(p))}</CommonPrefixes>`).join("");
-  return { status: 200, headers: { "content-type": "application/xml" }, body: xmlDocument("ListBucketResult", body) };
+  return {
+    status: 200,
+    headers: { "content-type": "application/xml" },
+    body: xmlDocument("ListBucketResult", body),
+  };
 }
 
 /** ListObjects (v1): marker paging; NextMarker only when a delimiter was given, as in S3. */
@@ -142,5 +153,9 @@ export function listObjectsV1(req: S3Request, ctx: S3Context, store: S3Store, na
     `${el("IsTruncated", page.truncated)}` +
     page.contents.map((o) => contentsXml(o, true, enc, bucket.ownerAccountId)).join("") +
     page.prefixes.map((p) => `<CommonPrefixes>${el("Prefix", enc(p))}</CommonPrefixes>`).join("");
-  return { status: 200, headers: { "content-type": "application/xml" }, body: xmlDocument("ListBucketResult", body) };
+  return {
+    status: 200,
+    headers: { "content-type": "application/xml" },
+    body: xmlDocument("ListBucketResult", body),
+  };
 }

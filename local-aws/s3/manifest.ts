@@ -55,7 +55,7 @@ export function bundleManifestXml(opts: ManifestOptions): string {
   const parts = opts.parts
     .map(
       (p, i) =>
-        `<part index="${i}">${tag("filename", p.filename)}${tag("digest", p.sha1, " algorithm=\"SHA1\"")}</part>`,
+        `<part index="${i}">${tag("filename", p.filename)}${tag("digest", p.sha1, ' algorithm="SHA1"')}</part>`,
     )
     .join("");
   const image =
@@ -84,14 +84,19 @@ export interface ParsedManifest {
 /** Reads name, architecture and parts (ordered by index) from a bundle manifest. */
 export function parseBundleManifest(xml: string): ParsedManifest {
   const root = parseXml(xml);
-  if (root.name !== "manifest") throw new Error("not an AMI bundle manifest: the root element is not <manifest>");
+  if (root.name !== "manifest")
+    throw new Error("not an AMI bundle manifest: the root element is not <manifest>");
   const image = child(root, "image");
   const partsEl = image && child(image, "parts");
   if (!image || !partsEl) throw new Error("not an AMI bundle manifest: <image><parts> is missing");
   const text = (e: XmlElement | undefined): string => e?.text.trim() ?? "";
   const parts = partsEl.children
     .filter((p) => p.name === "part")
-    .map((p) => ({ index: Number(p.attrs.index), filename: text(child(p, "filename")), digest: text(child(p, "digest")) }))
+    .map((p) => ({
+      index: Number(p.attrs.index),
+      filename: text(child(p, "filename")),
+      digest: text(child(p, "digest")),
+    }))
     .sort((a, b) => a.index - b.index);
   const machine = child(root, "machine_configuration");
   return {
@@ -145,7 +150,10 @@ export function seedBundle(store: S3Store, spec: BundleSpec): SeededBundle {
     typeof spec.parts === "object"
       ? spec.parts.map((p) => (typeof p === "string" ? Buffer.from(p) : p))
       : Array.from({ length: spec.parts ?? 3 }, (_, i) =>
-          Buffer.from(fakeHex(`${spec.bucket}/${prefix}${name}:part:${i}`, (spec.partSize ?? 1024) * 2), "hex"),
+          Buffer.from(
+            fakeHex(`${spec.bucket}/${prefix}${name}:part:${i}`, (spec.partSize ?? 1024) * 2),
+            "hex",
+          ),
         );
   if (contents.length === 0) throw new Error("seedBundle: a bundle needs at least one part");
   const width = Math.max(2, String(contents.length - 1).length);
@@ -167,5 +175,11 @@ export function seedBundle(store: S3Store, spec: BundleSpec): SeededBundle {
   parts.forEach((p, i) => store.putObject(spec.bucket, partKeys[i], p.body));
   const manifestKey = `${prefix}${name}.manifest.xml`;
   store.putObject(spec.bucket, manifestKey, manifestXml, { contentType: "text/xml" });
-  return { bucket: spec.bucket, manifestKey, partKeys, imageLocation: `${spec.bucket}/${manifestKey}`, manifestXml };
+  return {
+    bucket: spec.bucket,
+    manifestKey,
+    partKeys,
+    imageLocation: `${spec.bucket}/${manifestKey}`,
+    manifestXml,
+  };
 }

@@ -41,14 +41,18 @@ function userMetadata(req: S3Request): Record<string, string> {
 
 function storageClassOf(req: S3Request): string {
   const sc = header(req, "x-amz-storage-class") ?? "STANDARD";
-  if (!STORAGE_CLASSES.has(sc)) throw new S3Error("InvalidStorageClass", 400, "The storage class you specified is not valid", { StorageClassRequested: sc });
+  if (!STORAGE_CLASSES.has(sc))
+    throw new S3Error("InvalidStorageClass", 400, "The storage class you specified is not valid", {
+      StorageClassRequested: sc,
+    });
   return sc;
 }
 
 /** Applies PutObject/CopyObject write conditions (If-None-Match: *, If-Match: etag). */
 function checkWriteConditions(req: S3Request, existing: S3Object | undefined, key: string): void {
   const ifNoneMatch = header(req, "if-none-match");
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() === "*" && existing) throw errors.preconditionFailed("If-None-Match");
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() === "*" && existing)
+    throw errors.preconditionFailed("If-None-Match");
   const ifMatch = header(req, "if-match");
   if (ifMatch !== undefined) {
     if (!existing) throw errors.noSuchKey(key);
@@ -63,16 +67,25 @@ function etagMatches(condition: string, etag: string): boolean {
     .some((c) => c === "*" || c === etag || `"${c}"` === etag);
 }
 
-export function putObject(req: S3Request, ctx: S3Context, store: S3Store, bucketName: string, key: string): S3Response {
+export function putObject(
+  req: S3Request,
+  ctx: S3Context,
+  store: S3Store,
+  bucketName: string,
+  key: string,
+): S3Response {
   checkKey(key);
   const bucket = accessibleBucket(store, bucketName, ctx);
   const payload = decodePayload(req);
   const storageClass = storageClassOf(req);
   checkWriteConditions(req, bucket.objects.get(key), key);
-  const requestedAlgorithm = header(req, "x-amz-sdk-checksum-algorithm")?.toUpperCase() as ChecksumAlgorithm | undefined;
+  const requestedAlgorithm = header(req, "x-amz-sdk-checksum-algorithm")?.toUpperCase() as
+    ChecksumAlgorithm | undefined;
   const algorithm =
     payload.checksum?.algorithm ??
-    (requestedAlgorithm && Object.values(CHECKSUM_HEADERS).includes(requestedAlgorithm) ? requestedAlgorithm : undefined);
+    (requestedAlgorithm && Object.values(CHECKSUM_HEADERS).includes(requestedAlgorithm)
+      ? requestedAlgorithm
+      : undefined);
   const object = store.putObject(bucketName, key, payload.body, {
     contentType: header(req, "content-type"),
     metadata: userMetadata(req),
@@ -115,13 +128,18 @@ function parseRange(range: string | undefined, size: number): { start: number; e
 
 function readConditions(req: S3Request, object: S3Object): S3Response | undefined {
   const ifMatch = header(req, "if-match");
-  if (ifMatch !== undefined && !etagMatches(ifMatch, object.etag)) throw errors.preconditionFailed("If-Match");
+  if (ifMatch !== undefined && !etagMatches(ifMatch, object.etag))
+    throw errors.preconditionFailed("If-Match");
   const ifUnmodified = header(req, "if-unmodified-since");
   if (ifMatch === undefined && ifUnmodified !== undefined) {
     const t = Date.parse(ifUnmodified);
-    if (!Number.isNaN(t) && object.lastModified.getTime() > t) throw errors.preconditionFailed("If-Unmodified-Since");
+    if (!Number.isNaN(t) && object.lastModified.getTime() > t)
+      throw errors.preconditionFailed("If-Unmodified-Since");
   }
-  const notModified = { status: 304, headers: { etag: object.etag, "last-modified": object.lastModified.toUTCString() } };
+  const notModified = {
+    status: 304,
+    headers: { etag: object.etag, "last-modified": object.lastModified.toUTCString() },
+  };
   const ifNoneMatch = header(req, "if-none-match");
   if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, object.etag)) return notModified;
   const ifModified = header(req, "if-modified-since");
@@ -201,7 +219,12 @@ export function deleteObject(ctx: S3Context, store: S3Store, bucketName: string,
 }
 
 /** DeleteObjects: up to 1000 keys; needs Content-MD5 or an x-amz-checksum-* (as S3 does). */
-export function deleteObjects(req: S3Request, ctx: S3Context, store: S3Store, bucketName: string): S3Response {
+export function deleteObjects(
+  req: S3Request,
+  ctx: S3Context,
+  store: S3Store,
+  bucketName: string,
+): S3Response {
   const hasIntegrity =
     header(req, "content-md5") !== undefined ||
     Object.keys(CHECKSUM_HEADERS).some((s) => header(req, `x-amz-checksum-${s}`) !== undefined) ||
@@ -238,7 +261,11 @@ export function deleteObjects(req: S3Request, ctx: S3Context, store: S3Store, bu
       if (!quiet) out += `<Deleted>${el("Key", key)}</Deleted>`;
     }
   }
-  return { status: 200, headers: { "content-type": "application/xml" }, body: xmlDocument("DeleteResult", out) };
+  return {
+    status: 200,
+    headers: { "content-type": "application/xml" },
+    body: xmlDocument("DeleteResult", out),
+  };
 }
 
 /** Splits x-amz-copy-source ("bucket/key" or "/bucket/key", URL-encoded, optional ?versionId=). */
@@ -261,7 +288,13 @@ function parseCopySource(raw: string): { bucket: string; key: string } {
   return { bucket: source.slice(0, slash), key: source.slice(slash + 1) };
 }
 
-export function copyObject(req: S3Request, ctx: S3Context, store: S3Store, bucketName: string, key: string): S3Response {
+export function copyObject(
+  req: S3Request,
+  ctx: S3Context,
+  store: S3Store,
+  bucketName: string,
+  key: string,
+): S3Response {
   checkKey(key);
   const src = parseCopySource(header(req, "x-amz-copy-source") ?? "");
   const target = accessibleBucket(store, bucketName, ctx);
@@ -273,7 +306,8 @@ export function copyObject(req: S3Request, ctx: S3Context, store: S3Store, bucke
     throw errors.invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive);
   }
   const storageClass = header(req, "x-amz-storage-class");
-  const requestedAlgorithm = header(req, "x-amz-checksum-algorithm")?.toUpperCase() as ChecksumAlgorithm | undefined;
+  const requestedAlgorithm = header(req, "x-amz-checksum-algorithm")?.toUpperCase() as
+    ChecksumAlgorithm | undefined;
   if (
     src.bucket === bucketName &&
     src.key === key &&

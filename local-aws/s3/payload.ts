@@ -35,7 +35,11 @@ export function decodeAwsChunked(raw: Buffer): { body: Buffer; trailers: Record<
     const sizeLine = readLine();
     const sizeHex = sizeLine.split(";")[0].trim();
     if (!/^[0-9a-fA-F]+$/.test(sizeHex)) {
-      throw new S3Error("InvalidChunkSizeError", 400, "Only the last chunk is allowed to have a size less than 8192 bytes");
+      throw new S3Error(
+        "InvalidChunkSizeError",
+        400,
+        "Only the last chunk is allowed to have a size less than 8192 bytes",
+      );
     }
     const size = parseInt(sizeHex, 16);
     if (size === 0) break;
@@ -79,7 +83,9 @@ function verifyFlexibleChecksum(
     .map(([suffix, algorithm]) => ({ algorithm, value: sources[`x-amz-checksum-${suffix}`] }))
     .filter((c): c is { algorithm: ChecksumAlgorithm; value: string } => c.value !== undefined);
   if (found.length > 1) {
-    throw errors.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+    throw errors.invalidRequest(
+      "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+    );
   }
   if (found.length === 0) return undefined;
   const [{ algorithm, value }] = found;

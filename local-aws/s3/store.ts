@@ -55,11 +55,19 @@ export class S3Store {
     const existing = this.buckets.get(bucket);
     if (existing) {
       if (existing.ownerAccountId !== ownerAccountId) {
-        throw new Error(`S3Store.createBucket: bucket ${bucket} already exists and belongs to ${existing.ownerAccountId}`);
+        throw new Error(
+          `S3Store.createBucket: bucket ${bucket} already exists and belongs to ${existing.ownerAccountId}`,
+        );
       }
       return existing;
     }
-    const created: S3Bucket = { name: bucket, ownerAccountId, region, creationDate: new Date(), objects: new Map() };
+    const created: S3Bucket = {
+      name: bucket,
+      ownerAccountId,
+      region,
+      creationDate: new Date(),
+      objects: new Map(),
+    };
     this.buckets.set(bucket, created);
     return created;
   }
@@ -79,7 +87,10 @@ export class S3Store {
   /** Stores an object (bucket must exist); the default checksum is CRC64NVME, as S3 computes for new objects. */
   putObject(bucket: string, key: string, body: string | Buffer, opts: PutOptions = {}): S3Object {
     const b = this.buckets.get(bucket);
-    if (!b) throw new Error(`S3Store.putObject: bucket ${bucket} does not exist; create it first with createBucket`);
+    if (!b)
+      throw new Error(
+        `S3Store.putObject: bucket ${bucket} does not exist; create it first with createBucket`,
+      );
     const data = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body);
     const algorithm = opts.checksumAlgorithm ?? "CRC64NVME";
     const object: S3Object = {

@@ -83,7 +83,8 @@ export function parseXml(source: string): XmlElement {
       if (pos >= source.length) throw new MalformedXmlError(`unterminated element <${open[1]}>`);
       if (source.startsWith("</", pos)) {
         const close = /^<\/([A-Za-z_][\w.:-]*)\s*>/.exec(source.slice(pos));
-        if (!close || close[1] !== open[1]) throw new MalformedXmlError(`mismatched closing tag at offset ${pos}`);
+        if (!close || close[1] !== open[1])
+          throw new MalformedXmlError(`mismatched closing tag at offset ${pos}`);
         pos += close[0].length;
         return node;
       }

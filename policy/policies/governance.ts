@@ -29,7 +29,8 @@ export const amiRequiredTags: ResourceValidationPolicy = {
         type: "array",
         items: { type: "string" },
         default: [],
-        description: "Tag keys every AMI must carry, e.g. [\"owner\", \"cost-center\"]. Empty (the default) checks nothing.",
+        description:
+          'Tag keys every AMI must carry, e.g. ["owner", "cost-center"]. Empty (the default) checks nothing.',
       },
       ignoreResources: ignoreResourcesSchema,
     },
@@ -78,7 +79,8 @@ const DEFAULT_PRODUCTION_PATTERN = "^(prod|production)([-_.].*)?$";
  */
 export const amiDeregistrationProtection: ResourceValidationPolicy = {
   name: "ami-deregistration-protection",
-  description: "In production stacks, requires protect: true on AMI resources and forbids ManagedAmi disableDeregistrationProtection.",
+  description:
+    "In production stacks, requires protect: true on AMI resources and forbids ManagedAmi disableDeregistrationProtection.",
   enforcementLevel: "disabled",
   configSchema: {
     properties: {

@@ -1,17 +1,28 @@
 // Who can use an AMI: no public launch permissions, encrypted copies.
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { isManagedAmi, sourceOf } from "../managedAmi";
-import { CommonConfig, configOf, describe, ignoreResourcesSchema, isIgnored, read, readBoolean, readString, TYPES, UNKNOWN } from "../props";
+import {
+  CommonConfig,
+  configOf,
+  describe,
+  ignoreResourcesSchema,
+  isIgnored,
+  read,
+  readBoolean,
+  readString,
+  TYPES,
+  UNKNOWN,
+} from "../props";
 
 /** Flags an `aws.ec2.AmiLaunchPermission` with `group: "all"` (a public AMI). Default: mandatory. */
 export const noPublicAmis: ResourceValidationPolicy = {
   name: "no-public-amis",
-  description: "Disallows AMI launch permissions for the group \"all\", which make an AMI public.",
+  description: 'Disallows AMI launch permissions for the group "all", which make an AMI public.',
   enforcementLevel: "mandatory",
   configSchema: { properties: { ignoreResources: ignoreResourcesSchema } },
   remediationSteps:
     "Share the AMI with specific accounts (accountId), an organization (organizationArn) or an organizational unit " +
-    "(organizationalUnitArn) instead of group \"all\".",
+    '(organizationalUnitArn) instead of group "all".',
   validateResource: (args, reportViolation) => {
     if (args.type !== TYPES.amiLaunchPermission) return;
     if (isIgnored(configOf<CommonConfig>(args, { ignoreResources: [] }), args)) return;
@@ -42,7 +53,8 @@ export const amiCopyEncrypted: ResourceValidationPolicy = {
         type: "array",
         items: { type: "string" },
         default: [],
-        description: "KMS key ids or ARNs a copy must use; empty (the default) accepts any key, including the AWS managed one.",
+        description:
+          "KMS key ids or ARNs a copy must use; empty (the default) accepts any key, including the AWS managed one.",
       },
       ignoreResources: ignoreResourcesSchema,
     },

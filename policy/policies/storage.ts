@@ -49,7 +49,8 @@ export const amiStorageOwned: ResourceValidationPolicy = {
 /** Flags `aws.ec2.AmiCopy` / `aws.ec2.AmiFromInstance`: their cleanup is best-effort. Default: advisory. */
 export const amiDerivedStorageOwned: ResourceValidationPolicy = {
   name: "ami-derived-storage-owned",
-  description: "Warns about aws.ec2.AmiCopy and aws.ec2.AmiFromInstance, whose destroy leaves snapshots behind after any failure.",
+  description:
+    "Warns about aws.ec2.AmiCopy and aws.ec2.AmiFromInstance, whose destroy leaves snapshots behind after any failure.",
   enforcementLevel: "advisory",
   configSchema: { properties: { ignoreResources: ignoreResourcesSchema } },
   remediationSteps:
@@ -58,7 +59,8 @@ export const amiDerivedStorageOwned: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     if (args.type !== TYPES.amiCopy && args.type !== TYPES.amiFromInstance) return;
     if (isIgnored(configOf<CommonConfig>(args, { ignoreResources: [] }), args)) return;
-    const replacement = args.type === TYPES.amiCopy ? "ManagedAmi with copyOf" : "ManagedAmi with fromInstance";
+    const replacement =
+      args.type === TYPES.amiCopy ? "ManagedAmi with copyOf" : "ManagedAmi with fromInstance";
     reportViolation(
       `${describe(args)} deletes its snapshots only when a destroy succeeds in one go: after a failed or ` +
         `interrupted teardown, or when a snapshot is shared, locked or the image has deregistration protection, ` +
@@ -71,7 +73,8 @@ export const amiDerivedStorageOwned: ResourceValidationPolicy = {
 /** Flags a ManagedAmi that opts out of deleting its own storage. Stack policy, so it can see who else owns it. Default: advisory. */
 export const managedAmiDeletesStorage: StackValidationPolicy = {
   name: "managed-ami-deletes-storage",
-  description: "Warns when a ManagedAmi sets deleteSnapshots: false or deleteBundle: false and nothing else in the stack deletes that storage.",
+  description:
+    "Warns when a ManagedAmi sets deleteSnapshots: false or deleteBundle: false and nothing else in the stack deletes that storage.",
   enforcementLevel: "advisory",
   configSchema: { properties: { ignoreResources: ignoreResourcesSchema } },
   remediationSteps:
@@ -113,7 +116,9 @@ function snapshotsOwnedInStack(ami: PolicyResource, resources: readonly PolicyRe
   if (shared.length === 0) return false;
   if (ids === UNKNOWN) return true;
   const ownedIds = shared.map((s) => s.snapshotId).filter((id): id is string => typeof id === "string");
-  const unmatchedOwners = shared.filter((s) => s.snapshotId === UNKNOWN || !ids.includes(s.snapshotId)).length;
+  const unmatchedOwners = shared.filter(
+    (s) => s.snapshotId === UNKNOWN || !ids.includes(s.snapshotId),
+  ).length;
   const unknownIds = ids.filter((id) => id === UNKNOWN).length;
   return ids.every((id) => id === UNKNOWN || ownedIds.includes(id)) && unknownIds <= unmatchedOwners;
 }
@@ -121,7 +126,8 @@ function snapshotsOwnedInStack(ami: PolicyResource, resources: readonly PolicyRe
 /** Flags a snapshot deleted by both a ManagedAmi and an aws.ebs Snapshot/SnapshotCopy/SnapshotImport. Default: mandatory. */
 export const snapshotSingleOwner: StackValidationPolicy = {
   name: "snapshot-single-owner",
-  description: "Disallows an EBS snapshot that both an aws.ebs snapshot resource and a ManagedAmi (fromSnapshots) delete on destroy.",
+  description:
+    "Disallows an EBS snapshot that both an aws.ebs snapshot resource and a ManagedAmi (fromSnapshots) delete on destroy.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { ignoreResources: ignoreResourcesSchema } },
   remediationSteps:

@@ -142,13 +142,22 @@ export function isDeregistrationProtected(err: unknown): boolean {
  */
 export function isImageReferencesUnavailable(err: unknown): boolean {
   return (
-    ["InvalidAction", "UnknownOperation", "UnknownOperationException", "UnsupportedOperation", "NotImplemented"].includes(errorCode(err)) ||
+    [
+      "InvalidAction",
+      "UnknownOperation",
+      "UnknownOperationException",
+      "UnsupportedOperation",
+      "NotImplemented",
+    ].includes(errorCode(err)) ||
     ["UnauthorizedOperation", "AccessDenied", "AccessDeniedException"].includes(errorCode(err))
   );
 }
 
 /** The launch template does not exist (any more). */
-export const isLaunchTemplateNotFound = is("InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException");
+export const isLaunchTemplateNotFound = is(
+  "InvalidLaunchTemplateId.NotFound",
+  "InvalidLaunchTemplateName.NotFoundException",
+);
 
 /** S3: the object (or the bucket) does not exist. HeadObject has no body, so a bare 404 counts too. */
 export function isNoSuchKey(err: unknown): boolean {
@@ -220,4 +229,9 @@ export function isFastLaunchNotEnabled(err: unknown): boolean {
  * STS refused the credentials that EC2 may still accept (an STS endpoint other than the EC2 one, e.g. a
  * profile's ec2-only `endpoint_url`). Expired credentials are not included: every call would fail.
  */
-export const isStsCredentialRefusal = is("InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException");
+export const isStsCredentialRefusal = is(
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+  "AccessDenied",
+  "UnrecognizedClientException",
+);

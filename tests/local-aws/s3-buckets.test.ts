@@ -26,7 +26,10 @@ describe("local-aws S3: buckets", () => {
   it("CreateBucket with a LocationConstraint creates the bucket in that region, owned by the caller", async () => {
     const name = fresh();
     const out = await env.client().send(
-      new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: "us-west-2" } }),
+      new CreateBucketCommand({
+        Bucket: name,
+        CreateBucketConfiguration: { LocationConstraint: "us-west-2" },
+      }),
     );
     assert.equal(out.Location, `/${name}`);
     const b = env.store.getBucket(name);
@@ -57,7 +60,12 @@ describe("local-aws S3: buckets", () => {
   it("CreateBucket with a LocationConstraint of another region than the endpoint's is IllegalLocationConstraintException", async () => {
     const name = fresh();
     await rejectsWith(
-      env.client().send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } })),
+      env.client().send(
+        new CreateBucketCommand({
+          Bucket: name,
+          CreateBucketConfiguration: { LocationConstraint: "eu-west-1" },
+        }),
+      ),
       "IllegalLocationConstraintException",
       400,
     );
@@ -71,7 +79,10 @@ describe("local-aws S3: buckets", () => {
     assert.ok(!loc.LocationConstraint, "us-east-1 is reported as an empty LocationConstraint");
     await rejectsWith(
       env.client(ALICE, "us-east-1").send(
-        new CreateBucketCommand({ Bucket: fresh(), CreateBucketConfiguration: { LocationConstraint: "us-east-1" as BucketLocationConstraint } }),
+        new CreateBucketCommand({
+          Bucket: fresh(),
+          CreateBucketConfiguration: { LocationConstraint: "us-east-1" as BucketLocationConstraint },
+        }),
       ),
       "InvalidLocationConstraint",
       400,
@@ -95,10 +106,18 @@ describe("local-aws S3: buckets", () => {
 
   it("bucket names are global: another account gets BucketAlreadyExists (409) and the owner is unchanged", async () => {
     const name = fresh();
-    await env.client().send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: "us-west-2" } }));
+    await env.client().send(
+      new CreateBucketCommand({
+        Bucket: name,
+        CreateBucketConfiguration: { LocationConstraint: "us-west-2" },
+      }),
+    );
     const err = await rejectsWith(
       env.client(BOB, "eu-west-1").send(
-        new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }),
+        new CreateBucketCommand({
+          Bucket: name,
+          CreateBucketConfiguration: { LocationConstraint: "eu-west-1" },
+        }),
       ),
       "BucketAlreadyExists",
       409,
@@ -108,10 +127,24 @@ describe("local-aws S3: buckets", () => {
     assert.equal(env.store.getBucket(name)?.region, "us-west-2");
   });
 
-  for (const bad of ["Upper-Case", "ab", "a".repeat(64), "bad..dots", "192.168.1.1", "-leading", "under_score", "xn--punycode"]) {
+  for (const bad of [
+    "Upper-Case",
+    "ab",
+    "a".repeat(64),
+    "bad..dots",
+    "192.168.1.1",
+    "-leading",
+    "under_score",
+    "xn--punycode",
+  ]) {
     it(`CreateBucket rejects the name ${JSON.stringify(bad.length > 20 ? bad.slice(0, 8) + "…" : bad)} with InvalidBucketName`, async () => {
       await rejectsWith(
-        env.client().send(new CreateBucketCommand({ Bucket: bad, CreateBucketConfiguration: { LocationConstraint: "us-west-2" } })),
+        env.client().send(
+          new CreateBucketCommand({
+            Bucket: bad,
+            CreateBucketConfiguration: { LocationConstraint: "us-west-2" },
+          }),
+        ),
         "InvalidBucketName",
         400,
       );
@@ -123,8 +156,16 @@ describe("local-aws S3: buckets", () => {
     await rejectsWith(env.client().send(new HeadBucketCommand({ Bucket: fresh() })), "NotFound", 404);
     const name = fresh();
     env.store.createBucket(name, BOB.account, "us-west-2");
-    const denied = await rejectsWith(env.client().send(new HeadBucketCommand({ Bucket: name })), undefined, 403);
-    assert.equal(denied.$response?.headers["x-amz-bucket-region"], "us-west-2", "S3 tells a denied caller the region");
+    const denied = await rejectsWith(
+      env.client().send(new HeadBucketCommand({ Bucket: name })),
+      undefined,
+      403,
+    );
+    assert.equal(
+      denied.$response?.headers["x-amz-bucket-region"],
+      "us-west-2",
+      "S3 tells a denied caller the region",
+    );
     const own = fresh();
     env.store.createBucket(own, ALICE.account, "eu-west-1");
     const err = await rejectsWith(env.client().send(new HeadBucketCommand({ Bucket: own })), undefined, 301);
@@ -186,11 +227,17 @@ describe("local-aws S3: buckets", () => {
     for (let i = 0; i < 5; i++) env.store.createBucket(`${prefix}${i}`, BOB.account, "us-west-2");
     const seen: string[] = [];
     let pages = 0;
-    for await (const page of paginateListBuckets({ client: env.client(BOB), pageSize: 2 }, { Prefix: prefix })) {
+    for await (const page of paginateListBuckets(
+      { client: env.client(BOB), pageSize: 2 },
+      { Prefix: prefix },
+    )) {
       pages++;
       seen.push(...(page.Buckets ?? []).map((b) => b.Name as string));
     }
     assert.equal(pages, 3);
-    assert.deepEqual(seen, [0, 1, 2, 3, 4].map((i) => `${prefix}${i}`));
+    assert.deepEqual(
+      seen,
+      [0, 1, 2, 3, 4].map((i) => `${prefix}${i}`),
+    );
   });
 });

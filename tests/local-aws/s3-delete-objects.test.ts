@@ -23,9 +23,9 @@ describe("local-aws S3: DeleteObjects", () => {
     const keys = Array.from({ length: 1000 }, (_, i) => `bundle/image.part.${String(i).padStart(4, "0")}`);
     for (const k of keys) env.store.putObject(b, k, "p");
     env.store.putObject(b, "keep/me", "k");
-    const out = await env.client().send(
-      new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
-    );
+    const out = await env
+      .client()
+      .send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
     assert.equal(out.Deleted?.length, 1000);
     assert.deepEqual(new Set(out.Deleted?.map((d) => d.Key)), new Set(keys));
     assert.equal(out.Errors, undefined);
@@ -36,7 +36,11 @@ describe("local-aws S3: DeleteObjects", () => {
     const b = freshBucket();
     env.store.putObject(b, "k0", "x");
     const objects = Array.from({ length: 1001 }, (_, i) => ({ Key: `k${i}` }));
-    await rejectsWith(env.client().send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: objects } })), "MalformedXML", 400);
+    await rejectsWith(
+      env.client().send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: objects } })),
+      "MalformedXML",
+      400,
+    );
     assert.equal(env.store.hasObject(b, "k0"), true);
   });
 
@@ -45,7 +49,10 @@ describe("local-aws S3: DeleteObjects", () => {
     env.store.putObject(b, "q/1", "x");
     env.store.putObject(b, "q/2", "x");
     const out = await env.client().send(
-      new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: "q/1" }, { Key: "q/2" }], Quiet: true } }),
+      new DeleteObjectsCommand({
+        Bucket: b,
+        Delete: { Objects: [{ Key: "q/1" }, { Key: "q/2" }], Quiet: true },
+      }),
     );
     assert.equal(out.Deleted, undefined);
     assert.equal(out.Errors, undefined);
@@ -54,8 +61,13 @@ describe("local-aws S3: DeleteObjects", () => {
 
   it("absent keys are reported Deleted, as S3 does", async () => {
     const b = freshBucket();
-    const out = await env.client().send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: "never/there" }] } }));
-    assert.deepEqual(out.Deleted?.map((d) => d.Key), ["never/there"]);
+    const out = await env
+      .client()
+      .send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: "never/there" }] } }));
+    assert.deepEqual(
+      out.Deleted?.map((d) => d.Key),
+      ["never/there"],
+    );
   });
 
   it("a denied key gets a per-key AccessDenied Error while the others are deleted", async () => {
@@ -64,9 +76,15 @@ describe("local-aws S3: DeleteObjects", () => {
     env.store.denyDelete(b, "p/2");
     try {
       const out = await env.client().send(
-        new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: "p/1" }, { Key: "p/2" }, { Key: "p/3" }], Quiet: true } }),
+        new DeleteObjectsCommand({
+          Bucket: b,
+          Delete: { Objects: [{ Key: "p/1" }, { Key: "p/2" }, { Key: "p/3" }], Quiet: true },
+        }),
       );
-      assert.deepEqual(out.Errors?.map((e) => [e.Key, e.Code, e.Message]), [["p/2", "AccessDenied", "Access Denied"]]);
+      assert.deepEqual(
+        out.Errors?.map((e) => [e.Key, e.Code, e.Message]),
+        [["p/2", "AccessDenied", "Access Denied"]],
+      );
       assert.equal(out.Deleted, undefined);
       assert.deepEqual(env.store.listKeys(b), ["p/2"]);
     } finally {
@@ -76,10 +94,12 @@ describe("local-aws S3: DeleteObjects", () => {
 
   it("keys with XML special characters and unicode are deleted exactly", async () => {
     const b = freshBucket();
-    const keys = ["a&b", "<tag>", 'q"uote\'s', "ünï/日本", "tab\there"];
+    const keys = ["a&b", "<tag>", "q\"uote's", "ünï/日本", "tab\there"];
     for (const k of keys) env.store.putObject(b, k, "x");
     env.store.putObject(b, "a", "not me");
-    const out = await env.client().send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    const out = await env
+      .client()
+      .send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
     assert.deepEqual(new Set(out.Deleted?.map((d) => d.Key)), new Set(keys));
     assert.deepEqual(env.store.listKeys(b), ["a"]);
   });
@@ -109,9 +129,17 @@ describe("local-aws S3: DeleteObjects", () => {
     assert.equal(bare.status, 400);
     assert.match(bare.body, /<Code>InvalidRequest<\/Code>/);
     assert.equal(env.store.hasObject(b, "m/1"), true);
-    const ok = await env.raw({ method: "POST", path: `/${b}?delete`, body, headers: { "content-md5": md5(body) } });
+    const ok = await env.raw({
+      method: "POST",
+      path: `/${b}?delete`,
+      body,
+      headers: { "content-md5": md5(body) },
+    });
     assert.equal(ok.status, 200);
-    assert.match(ok.body, /<DeleteResult xmlns="http:\/\/s3.amazonaws.com\/doc\/2006-03-01\/"><Deleted><Key>m\/1<\/Key><\/Deleted><\/DeleteResult>/);
+    assert.match(
+      ok.body,
+      /<DeleteResult xmlns="http:\/\/s3.amazonaws.com\/doc\/2006-03-01\/"><Deleted><Key>m\/1<\/Key><\/Deleted><\/DeleteResult>/,
+    );
     assert.equal(env.store.hasObject(b, "m/1"), false);
   });
 
@@ -119,11 +147,21 @@ describe("local-aws S3: DeleteObjects", () => {
     const b = freshBucket();
     env.store.putObject(b, "m/1", "x");
     const body = xml(["m/1"]);
-    const bad = await env.raw({ method: "POST", path: `/${b}?delete`, body, headers: { "content-md5": md5("other") } });
+    const bad = await env.raw({
+      method: "POST",
+      path: `/${b}?delete`,
+      body,
+      headers: { "content-md5": md5("other") },
+    });
     assert.equal(bad.status, 400);
     assert.match(bad.body, /<Code>BadDigest<\/Code>/);
     const junk = "<Delete><Object><Key>m/1</Key></Object>";
-    const malformed = await env.raw({ method: "POST", path: `/${b}?delete`, body: junk, headers: { "content-md5": md5(junk) } });
+    const malformed = await env.raw({
+      method: "POST",
+      path: `/${b}?delete`,
+      body: junk,
+      headers: { "content-md5": md5(junk) },
+    });
     assert.equal(malformed.status, 400);
     assert.match(malformed.body, /<Code>MalformedXML<\/Code>/);
     assert.equal(env.store.hasObject(b, "m/1"), true);

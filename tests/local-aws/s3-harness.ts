@@ -6,8 +6,16 @@ import assert from "node:assert/strict";
 import { LocalAws, startLocalAws } from "../../local-aws";
 import { S3Store } from "../../local-aws/s3";
 
-export const ALICE = { accessKeyId: "AKIAALICE00000000001", secretAccessKey: "alice-secret", account: "111111111111" };
-export const BOB = { accessKeyId: "AKIABOB0000000000002", secretAccessKey: "bob-secret", account: "222222222222" };
+export const ALICE = {
+  accessKeyId: "AKIAALICE00000000001",
+  secretAccessKey: "alice-secret",
+  account: "111111111111",
+};
+export const BOB = {
+  accessKeyId: "AKIABOB0000000000002",
+  secretAccessKey: "bob-secret",
+  account: "222222222222",
+};
 export type Who = typeof ALICE;
 
 export interface S3Env {
@@ -75,7 +83,11 @@ export async function startS3Env(): Promise<S3Env> {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
             res.on("end", () =>
-              resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString("utf8"),
+              }),
             );
           },
         );
@@ -94,7 +106,11 @@ export async function startS3Env(): Promise<S3Env> {
 
 /** Awaits a rejected SDK call and checks its error name and HTTP status. */
 /** `name` undefined: only the status is checked (the SDK names body-less HEAD errors itself). */
-export async function rejectsWith(p: Promise<unknown>, name: string | undefined, status: number): Promise<S3ServiceException> {
+export async function rejectsWith(
+  p: Promise<unknown>,
+  name: string | undefined,
+  status: number,
+): Promise<S3ServiceException> {
   try {
     await p;
   } catch (e) {

@@ -22,11 +22,18 @@ describe("local-aws S3: instance-store bundle manifests", () => {
   it("the manifest lists each part's filename relative to its folder and the SHA1 of the stored part", () => {
     const store = new S3Store();
     store.createBucket("bundles", ALICE.account, "us-west-2");
-    const b = seedBundle(store, { bucket: "bundles", prefix: "img/", parts: [Buffer.from("one"), "two", Buffer.from("three")] });
+    const b = seedBundle(store, {
+      bucket: "bundles",
+      prefix: "img/",
+      parts: [Buffer.from("one"), "two", Buffer.from("three")],
+    });
     const parsed = parseBundleManifest(store.getObject("bundles", b.manifestKey)!.body.toString());
     assert.equal(parsed.name, "image");
     assert.equal(parsed.architecture, "x86_64");
-    assert.deepEqual(parsed.parts.map((p) => p.filename), ["image.part.00", "image.part.01", "image.part.02"]);
+    assert.deepEqual(
+      parsed.parts.map((p) => p.filename),
+      ["image.part.00", "image.part.01", "image.part.02"],
+    );
     parsed.parts.forEach((p, i) => {
       const obj = store.getObject("bundles", `img/${p.filename}`);
       assert.ok(obj, `part ${p.filename} is stored next to the manifest`);
@@ -37,7 +44,11 @@ describe("local-aws S3: instance-store bundle manifests", () => {
   });
 
   it("the manifest has the ec2-ami-tools 2007-10-10 structure", () => {
-    const xml = bundleManifestXml({ name: "db", architecture: "arm64", parts: [{ filename: "db.part.00", sha1: "ab".repeat(20) }] });
+    const xml = bundleManifestXml({
+      name: "db",
+      architecture: "arm64",
+      parts: [{ filename: "db.part.00", sha1: "ab".repeat(20) }],
+    });
     assert.ok(xml.startsWith("<?xml version='1.0'?><manifest>"));
     const root = parseXml(xml);
     assert.equal(child(root, "version")?.text, "2007-10-10");
@@ -45,7 +56,19 @@ describe("local-aws S3: instance-store bundle manifests", () => {
     const machine = child(root, "machine_configuration")!;
     assert.equal(child(machine, "architecture")?.text, "arm64");
     const image = child(root, "image")!;
-    for (const el of ["name", "user", "type", "digest", "size", "bundled_size", "ec2_encrypted_key", "user_encrypted_key", "ec2_encrypted_iv", "user_encrypted_iv", "parts"]) {
+    for (const el of [
+      "name",
+      "user",
+      "type",
+      "digest",
+      "size",
+      "bundled_size",
+      "ec2_encrypted_key",
+      "user_encrypted_key",
+      "ec2_encrypted_iv",
+      "user_encrypted_iv",
+      "parts",
+    ]) {
       assert.ok(child(image, el), `<image><${el}> present`);
     }
     assert.equal(child(image, "ec2_encrypted_key")?.attrs.algorithm, "AES-128-CBC");
@@ -68,7 +91,10 @@ describe("local-aws S3: instance-store bundle manifests", () => {
 
   it("seedBundle refuses a missing bucket unless told who owns it", () => {
     const store = new S3Store();
-    assert.throws(() => seedBundle(store, { bucket: "nope" }), /bucket nope does not exist.*createBucket or pass ownerAccountId/);
+    assert.throws(
+      () => seedBundle(store, { bucket: "nope" }),
+      /bucket nope does not exist.*createBucket or pass ownerAccountId/,
+    );
     const b = seedBundle(store, { bucket: "nope", ownerAccountId: ALICE.account, region: "eu-west-1" });
     assert.equal(store.getBucket("nope")?.region, "eu-west-1");
     assert.equal(b.partKeys.length, 3);
@@ -84,8 +110,17 @@ describe("local-aws S3: instance-store bundle manifests", () => {
     });
 
     it("a seeded bundle is readable with GetObject and registers as an instance-store AMI", async () => {
-      const b = seedBundle(env.store, { bucket: "ami-bundles", prefix: "app/", name: "app", parts: 2, ownerAccountId: ALICE.account, region: "us-west-2" });
-      const got = await env.client().send(new GetObjectCommand({ Bucket: "ami-bundles", Key: b.manifestKey }));
+      const b = seedBundle(env.store, {
+        bucket: "ami-bundles",
+        prefix: "app/",
+        name: "app",
+        parts: 2,
+        ownerAccountId: ALICE.account,
+        region: "us-west-2",
+      });
+      const got = await env
+        .client()
+        .send(new GetObjectCommand({ Bucket: "ami-bundles", Key: b.manifestKey }));
       assert.equal(await got.Body!.transformToString(), b.manifestXml);
       const ec2 = new EC2Client({
         region: "us-west-2",
@@ -93,7 +128,9 @@ describe("local-aws S3: instance-store bundle manifests", () => {
         credentials: { accessKeyId: ALICE.accessKeyId, secretAccessKey: ALICE.secretAccessKey },
       });
       try {
-        const reg = await ec2.send(new RegisterImageCommand({ Name: "app-bundle", ImageLocation: b.imageLocation }));
+        const reg = await ec2.send(
+          new RegisterImageCommand({ Name: "app-bundle", ImageLocation: b.imageLocation }),
+        );
         const img = await ec2.send(new DescribeImagesCommand({ ImageIds: [reg.ImageId!] }));
         assert.equal(img.Images?.[0].ImageLocation, b.imageLocation);
         assert.equal(img.Images?.[0].RootDeviceType, "instance-store");

@@ -24,7 +24,13 @@ describe("local-aws S3: objects", () => {
   it("PutObject then GetObject round-trips body, metadata and content type; ETag is the quoted MD5", async () => {
     const body = Buffer.from("instance-store bundle part\n".repeat(100));
     const put = await env.client().send(
-      new PutObjectCommand({ Bucket: bucket, Key: "rt/part", Body: body, ContentType: "application/x-part", Metadata: { owner: "web" } }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "rt/part",
+        Body: body,
+        ContentType: "application/x-part",
+        Metadata: { owner: "web" },
+      }),
     );
     const md5 = `"${createHash("md5").update(body).digest("hex")}"`;
     assert.equal(put.ETag, md5);
@@ -35,13 +41,24 @@ describe("local-aws S3: objects", () => {
     assert.equal(got.ContentType, "application/x-part");
     assert.deepEqual(got.Metadata, { owner: "web" });
     assert.equal(got.ContentLength, body.length);
-    assert.equal(got.ChecksumCRC32, put.ChecksumCRC32, "checksum returned (and validated by the SDK) on GetObject");
+    assert.equal(
+      got.ChecksumCRC32,
+      put.ChecksumCRC32,
+      "checksum returned (and validated by the SDK) on GetObject",
+    );
     assert.ok(got.LastModified instanceof Date);
   });
 
   it("keys are URL-decoded, may contain slashes, spaces, unicode and reserved characters", async () => {
-    const keys = ["a/b/c.manifest.xml", "with space/and+plus", "ünïcødé/日本", "odd !'()*~&$@=;:,?#[]%.txt", "a//double"];
-    for (const key of keys) await env.client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
+    const keys = [
+      "a/b/c.manifest.xml",
+      "with space/and+plus",
+      "ünïcødé/日本",
+      "odd !'()*~&$@=;:,?#[]%.txt",
+      "a//double",
+    ];
+    for (const key of keys)
+      await env.client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
     for (const key of keys) {
       assert.ok(env.store.hasObject(bucket, key), `stored under the exact key ${key}`);
       const got = await env.client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -66,19 +83,38 @@ describe("local-aws S3: objects", () => {
     const head = await env.client().send(new HeadObjectCommand({ Bucket: bucket, Key: "head/me" }));
     assert.equal(head.ContentLength, 5);
     assert.equal(head.ETag, `"${createHash("md5").update("12345").digest("hex")}"`);
-    await rejectsWith(env.client().send(new HeadObjectCommand({ Bucket: bucket, Key: "head/absent" })), "NotFound", 404);
+    await rejectsWith(
+      env.client().send(new HeadObjectCommand({ Bucket: bucket, Key: "head/absent" })),
+      "NotFound",
+      404,
+    );
     const raw = await env.raw({ method: "HEAD", path: `/${bucket}/head/absent` });
     assert.equal(raw.status, 404);
     assert.equal(raw.body, "");
   });
 
   it("GetObject of a missing key is NoSuchKey (404) naming the key; of a missing bucket NoSuchBucket (404)", async () => {
-    const err = await rejectsWith(env.client().send(new GetObjectCommand({ Bucket: bucket, Key: "nope/x" })), "NoSuchKey", 404);
+    const err = await rejectsWith(
+      env.client().send(new GetObjectCommand({ Bucket: bucket, Key: "nope/x" })),
+      "NoSuchKey",
+      404,
+    );
     assert.equal((err as unknown as { Key?: string }).Key, "nope/x");
-    await rejectsWith(env.client().send(new GetObjectCommand({ Bucket: "missing-bucket-x", Key: "k" })), "NoSuchBucket", 404);
-    await rejectsWith(env.client().send(new PutObjectCommand({ Bucket: "missing-bucket-x", Key: "k", Body: "x" })), "NoSuchBucket", 404);
+    await rejectsWith(
+      env.client().send(new GetObjectCommand({ Bucket: "missing-bucket-x", Key: "k" })),
+      "NoSuchBucket",
+      404,
+    );
+    await rejectsWith(
+      env.client().send(new PutObjectCommand({ Bucket: "missing-bucket-x", Key: "k", Body: "x" })),
+      "NoSuchBucket",
+      404,
+    );
     const raw = await env.raw({ method: "GET", path: `/${bucket}/nope/x` });
-    assert.match(raw.body, /^<\?xml[^>]*>\s*<Error><Code>NoSuchKey<\/Code><Message>The specified key does not exist\.<\/Message>/);
+    assert.match(
+      raw.body,
+      /^<\?xml[^>]*>\s*<Error><Code>NoSuchKey<\/Code><Message>The specified key does not exist\.<\/Message>/,
+    );
     assert.match(raw.body, /<Resource>\/objects-alice\/nope\/x<\/Resource><RequestId>[^<]+<\/RequestId>/);
     assert.equal(raw.headers["content-type"], "application/xml");
   });
@@ -90,14 +126,22 @@ describe("local-aws S3: objects", () => {
     assert.equal(env.store.hasObject(bucket, "del/me"), false);
     const again = await env.client().send(new DeleteObjectCommand({ Bucket: bucket, Key: "del/me" }));
     assert.equal(again.$metadata.httpStatusCode, 204);
-    await rejectsWith(env.client().send(new DeleteObjectCommand({ Bucket: "missing-bucket-x", Key: "k" })), "NoSuchBucket", 404);
+    await rejectsWith(
+      env.client().send(new DeleteObjectCommand({ Bucket: "missing-bucket-x", Key: "k" })),
+      "NoSuchBucket",
+      404,
+    );
   });
 
   it("DeleteObject of a key a policy denies is AccessDenied and keeps the object", async () => {
     env.store.putObject(bucket, "locked/part", "x");
     env.store.denyDelete(bucket, "locked/part");
     try {
-      await rejectsWith(env.client().send(new DeleteObjectCommand({ Bucket: bucket, Key: "locked/part" })), "AccessDenied", 403);
+      await rejectsWith(
+        env.client().send(new DeleteObjectCommand({ Bucket: bucket, Key: "locked/part" })),
+        "AccessDenied",
+        403,
+      );
       assert.equal(env.store.hasObject(bucket, "locked/part"), true);
     } finally {
       env.store.allowDeletes();
@@ -109,9 +153,21 @@ describe("local-aws S3: objects", () => {
   it("another account gets AccessDenied (403) for every object operation and changes nothing", async () => {
     env.store.putObject(bucket, "private/x", "secret");
     const bob = env.client(BOB);
-    await rejectsWith(bob.send(new GetObjectCommand({ Bucket: bucket, Key: "private/x" })), "AccessDenied", 403);
-    await rejectsWith(bob.send(new PutObjectCommand({ Bucket: bucket, Key: "private/x", Body: "overwrite" })), "AccessDenied", 403);
-    await rejectsWith(bob.send(new DeleteObjectCommand({ Bucket: bucket, Key: "private/x" })), "AccessDenied", 403);
+    await rejectsWith(
+      bob.send(new GetObjectCommand({ Bucket: bucket, Key: "private/x" })),
+      "AccessDenied",
+      403,
+    );
+    await rejectsWith(
+      bob.send(new PutObjectCommand({ Bucket: bucket, Key: "private/x", Body: "overwrite" })),
+      "AccessDenied",
+      403,
+    );
+    await rejectsWith(
+      bob.send(new DeleteObjectCommand({ Bucket: bucket, Key: "private/x" })),
+      "AccessDenied",
+      403,
+    );
     await rejectsWith(bob.send(new ListObjectsV2Command({ Bucket: bucket })), "AccessDenied", 403);
     await rejectsWith(bob.send(new HeadObjectCommand({ Bucket: bucket, Key: "private/x" })), undefined, 403);
     await rejectsWith(
@@ -132,15 +188,25 @@ describe("local-aws S3: objects", () => {
   });
 
   it("CopyObject copies body and metadata; REPLACE replaces metadata", async () => {
-    await env.client().send(new PutObjectCommand({ Bucket: bucket, Key: "cp/src", Body: "copy me", Metadata: { a: "1" } }));
-    const out = await env.client().send(new CopyObjectCommand({ Bucket: bucket, Key: "cp/dst one", CopySource: `${bucket}/cp/src` }));
+    await env
+      .client()
+      .send(new PutObjectCommand({ Bucket: bucket, Key: "cp/src", Body: "copy me", Metadata: { a: "1" } }));
+    const out = await env
+      .client()
+      .send(new CopyObjectCommand({ Bucket: bucket, Key: "cp/dst one", CopySource: `${bucket}/cp/src` }));
     assert.equal(out.CopyObjectResult?.ETag, env.store.getObject(bucket, "cp/src")?.etag);
     assert.ok(out.CopyObjectResult?.LastModified instanceof Date);
     const got = await env.client().send(new GetObjectCommand({ Bucket: bucket, Key: "cp/dst one" }));
     assert.equal(await got.Body!.transformToString(), "copy me");
     assert.deepEqual(got.Metadata, { a: "1" });
     await env.client().send(
-      new CopyObjectCommand({ Bucket: bucket, Key: "cp/src", CopySource: `${bucket}/cp/src`, MetadataDirective: "REPLACE", Metadata: { b: "2" } }),
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: "cp/src",
+        CopySource: `${bucket}/cp/src`,
+        MetadataDirective: "REPLACE",
+        Metadata: { b: "2" },
+      }),
     );
     assert.deepEqual(env.store.getObject(bucket, "cp/src")?.metadata, { b: "2" });
   });
@@ -148,12 +214,16 @@ describe("local-aws S3: objects", () => {
   it("CopyObject onto itself without changes is InvalidRequest; from a missing key NoSuchKey", async () => {
     env.store.putObject(bucket, "cp/self", "x");
     await rejectsWith(
-      env.client().send(new CopyObjectCommand({ Bucket: bucket, Key: "cp/self", CopySource: `${bucket}/cp/self` })),
+      env
+        .client()
+        .send(new CopyObjectCommand({ Bucket: bucket, Key: "cp/self", CopySource: `${bucket}/cp/self` })),
       "InvalidRequest",
       400,
     );
     await rejectsWith(
-      env.client().send(new CopyObjectCommand({ Bucket: bucket, Key: "cp/x", CopySource: `${bucket}/cp/missing` })),
+      env
+        .client()
+        .send(new CopyObjectCommand({ Bucket: bucket, Key: "cp/x", CopySource: `${bucket}/cp/missing` })),
       "NoSuchKey",
       404,
     );
@@ -161,11 +231,15 @@ describe("local-aws S3: objects", () => {
 
   it("GetObject with Range answers 206 with Content-Range; an unsatisfiable range is InvalidRange (416)", async () => {
     env.store.putObject(bucket, "range/obj", "0123456789");
-    const part = await env.client().send(new GetObjectCommand({ Bucket: bucket, Key: "range/obj", Range: "bytes=2-5" }));
+    const part = await env
+      .client()
+      .send(new GetObjectCommand({ Bucket: bucket, Key: "range/obj", Range: "bytes=2-5" }));
     assert.equal(part.$metadata.httpStatusCode, 206);
     assert.equal(await part.Body!.transformToString(), "2345");
     assert.equal(part.ContentRange, "bytes 2-5/10");
-    const tail = await env.client().send(new GetObjectCommand({ Bucket: bucket, Key: "range/obj", Range: "bytes=-3" }));
+    const tail = await env
+      .client()
+      .send(new GetObjectCommand({ Bucket: bucket, Key: "range/obj", Range: "bytes=-3" }));
     assert.equal(await tail.Body!.transformToString(), "789");
     await rejectsWith(
       env.client().send(new GetObjectCommand({ Bucket: bucket, Key: "range/obj", Range: "bytes=10-20" })),
@@ -177,12 +251,16 @@ describe("local-aws S3: objects", () => {
   it("conditional requests: If-None-Match * on an existing key and a stale If-Match are PreconditionFailed (412)", async () => {
     env.store.putObject(bucket, "cond/obj", "v1");
     await rejectsWith(
-      env.client().send(new PutObjectCommand({ Bucket: bucket, Key: "cond/obj", Body: "v2", IfNoneMatch: "*" })),
+      env
+        .client()
+        .send(new PutObjectCommand({ Bucket: bucket, Key: "cond/obj", Body: "v2", IfNoneMatch: "*" })),
       "PreconditionFailed",
       412,
     );
     assert.equal(env.store.getObject(bucket, "cond/obj")?.body.toString(), "v1");
-    await env.client().send(new PutObjectCommand({ Bucket: bucket, Key: "cond/new", Body: "v1", IfNoneMatch: "*" }));
+    await env
+      .client()
+      .send(new PutObjectCommand({ Bucket: bucket, Key: "cond/new", Body: "v1", IfNoneMatch: "*" }));
     await rejectsWith(
       env.client().send(new GetObjectCommand({ Bucket: bucket, Key: "cond/obj", IfMatch: '"0000"' })),
       "PreconditionFailed",
@@ -210,6 +288,9 @@ describe("local-aws S3: objects", () => {
     }
     const versioning = await env.raw({ method: "GET", path: `/${bucket}?versioning` });
     assert.equal(versioning.status, 200);
-    assert.match(versioning.body, /<VersioningConfiguration xmlns="http:\/\/s3.amazonaws.com\/doc\/2006-03-01\/"><\/VersioningConfiguration>/);
+    assert.match(
+      versioning.body,
+      /<VersioningConfiguration xmlns="http:\/\/s3.amazonaws.com\/doc\/2006-03-01\/"><\/VersioningConfiguration>/,
+    );
   });
 });

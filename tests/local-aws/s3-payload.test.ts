@@ -18,7 +18,8 @@ describe("local-aws S3: payloads, aws-chunked and checksums", () => {
 
   it("checksum implementations match the published check values of '123456789'", () => {
     const data = Buffer.from("123456789");
-    const hex = (alg: "CRC32" | "CRC32C" | "CRC64NVME") => Buffer.from(checksum(alg, data), "base64").toString("hex");
+    const hex = (alg: "CRC32" | "CRC32C" | "CRC64NVME") =>
+      Buffer.from(checksum(alg, data), "base64").toString("hex");
     assert.equal(hex("CRC32"), "cbf43926");
     assert.equal(hex("CRC32C"), "e3069283");
     assert.equal(hex("CRC64NVME"), "ae8b14860a799888");
@@ -28,7 +29,12 @@ describe("local-aws S3: payloads, aws-chunked and checksums", () => {
     const chunks = [Buffer.alloc(70000, 1), Buffer.from("middle"), Buffer.alloc(9000, 2)];
     const whole = Buffer.concat(chunks);
     const put = await env.client().send(
-      new PutObjectCommand({ Bucket: bucket, Key: "stream/part.00", Body: Readable.from(chunks), ContentLength: whole.length }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "stream/part.00",
+        Body: Readable.from(chunks),
+        ContentLength: whole.length,
+      }),
     );
     assert.equal(put.ETag, `"${createHash("md5").update(whole).digest("hex")}"`);
     const stored = env.store.getObject(bucket, "stream/part.00");
@@ -40,11 +46,18 @@ describe("local-aws S3: payloads, aws-chunked and checksums", () => {
     assert.equal(got.ChecksumCRC32, checksum("CRC32", whole));
   });
 
-  for (const alg of [ChecksumAlgorithm.CRC32C, ChecksumAlgorithm.CRC64NVME, ChecksumAlgorithm.SHA1, ChecksumAlgorithm.SHA256]) {
+  for (const alg of [
+    ChecksumAlgorithm.CRC32C,
+    ChecksumAlgorithm.CRC64NVME,
+    ChecksumAlgorithm.SHA1,
+    ChecksumAlgorithm.SHA256,
+  ]) {
     it(`PutObject with ChecksumAlgorithm ${alg} is verified, stored and validated by the SDK on GetObject`, async () => {
       const key = `alg/${alg}`;
       const body = Buffer.from(`payload for ${alg}`);
-      await env.client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ChecksumAlgorithm: alg }));
+      await env
+        .client()
+        .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ChecksumAlgorithm: alg }));
       assert.equal(env.store.getObject(bucket, key)?.checksumAlgorithm, alg);
       const got = await env.client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       assert.equal(await got.Body!.transformToString(), body.toString());
@@ -55,7 +68,11 @@ describe("local-aws S3: payloads, aws-chunked and checksums", () => {
 
   const chunked = (parts: Buffer[], tail: string): Buffer =>
     Buffer.concat([
-      ...parts.flatMap((p) => [Buffer.from(`${p.length.toString(16)};chunk-signature=${"0".repeat(64)}\r\n`), p, Buffer.from("\r\n")]),
+      ...parts.flatMap((p) => [
+        Buffer.from(`${p.length.toString(16)};chunk-signature=${"0".repeat(64)}\r\n`),
+        p,
+        Buffer.from("\r\n"),
+      ]),
       Buffer.from(tail),
     ]);
 
@@ -79,7 +96,9 @@ describe("local-aws S3: payloads, aws-chunked and checksums", () => {
     const res = await env.raw({
       method: "PUT",
       path: `/${bucket}/trailer/bad`,
-      body: Buffer.from(`5\r\nhello\r\n0\r\nx-amz-checksum-crc32:${checksum("CRC32", Buffer.from("other"))}\r\n\r\n`),
+      body: Buffer.from(
+        `5\r\nhello\r\n0\r\nx-amz-checksum-crc32:${checksum("CRC32", Buffer.from("other"))}\r\n\r\n`,
+      ),
       headers: {
         "content-encoding": "aws-chunked",
         "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
@@ -97,7 +116,11 @@ describe("local-aws S3: payloads, aws-chunked and checksums", () => {
       method: "PUT",
       path: `/${bucket}/short/obj`,
       body: Buffer.from("5\r\nhello\r\n0\r\n\r\n"),
-      headers: { "content-encoding": "aws-chunked", "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "x-amz-decoded-content-length": "9" },
+      headers: {
+        "content-encoding": "aws-chunked",
+        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "x-amz-decoded-content-length": "9",
+      },
     });
     assert.equal(res.status, 400);
     assert.match(res.body, /<Code>IncompleteBody<\/Code>/);
@@ -106,23 +129,40 @@ describe("local-aws S3: payloads, aws-chunked and checksums", () => {
 
   it("a wrong x-amz-checksum-crc32 or Content-MD5 header is BadDigest; a malformed Content-MD5 InvalidDigest", async () => {
     const wrongCrc = await env.raw({
-      method: "PUT", path: `/${bucket}/h/crc`, body: "data",
+      method: "PUT",
+      path: `/${bucket}/h/crc`,
+      body: "data",
       headers: { "x-amz-checksum-crc32": checksum("CRC32", Buffer.from("atad")) },
     });
     assert.equal(wrongCrc.status, 400);
-    assert.match(wrongCrc.body, /<Code>BadDigest<\/Code><Message>The CRC32 you specified did not match the calculated checksum\.<\/Message>/);
+    assert.match(
+      wrongCrc.body,
+      /<Code>BadDigest<\/Code><Message>The CRC32 you specified did not match the calculated checksum\.<\/Message>/,
+    );
     const wrongMd5 = await env.raw({
-      method: "PUT", path: `/${bucket}/h/md5`, body: "data",
+      method: "PUT",
+      path: `/${bucket}/h/md5`,
+      body: "data",
       headers: { "content-md5": createHash("md5").update("atad").digest("base64") },
     });
     assert.match(wrongMd5.body, /<Code>BadDigest<\/Code>/);
-    const badMd5 = await env.raw({ method: "PUT", path: `/${bucket}/h/md5`, body: "data", headers: { "content-md5": "not-base64" } });
+    const badMd5 = await env.raw({
+      method: "PUT",
+      path: `/${bucket}/h/md5`,
+      body: "data",
+      headers: { "content-md5": "not-base64" },
+    });
     assert.match(badMd5.body, /<Code>InvalidDigest<\/Code>/);
     assert.equal(env.store.hasObject(bucket, "h/crc"), false);
     assert.equal(env.store.hasObject(bucket, "h/md5"), false);
     const good = await env.raw({
-      method: "PUT", path: `/${bucket}/h/ok`, body: "data",
-      headers: { "content-md5": createHash("md5").update("data").digest("base64"), "x-amz-checksum-crc32": checksum("CRC32", Buffer.from("data")) },
+      method: "PUT",
+      path: `/${bucket}/h/ok`,
+      body: "data",
+      headers: {
+        "content-md5": createHash("md5").update("data").digest("base64"),
+        "x-amz-checksum-crc32": checksum("CRC32", Buffer.from("data")),
+      },
     });
     assert.equal(good.status, 200);
     assert.equal(good.headers["x-amz-checksum-crc32"], checksum("CRC32", Buffer.from("data")));
@@ -130,7 +170,9 @@ describe("local-aws S3: payloads, aws-chunked and checksums", () => {
 
   it("an x-amz-content-sha256 that does not match the body is XAmzContentSHA256Mismatch", async () => {
     const res = await env.raw({
-      method: "PUT", path: `/${bucket}/sha/obj`, body: "data",
+      method: "PUT",
+      path: `/${bucket}/sha/obj`,
+      body: "data",
       headers: { "x-amz-content-sha256": createHash("sha256").update("other").digest("hex") },
     });
     assert.equal(res.status, 400);
@@ -149,7 +191,12 @@ describe("local-aws S3: payloads, aws-chunked and checksums", () => {
   it("an explicit PutObject with a mismatching SDK checksum is rejected by the endpoint", async () => {
     await rejectsWith(
       env.client().send(
-        new PutObjectCommand({ Bucket: bucket, Key: "sdk/bad", Body: "abc", ChecksumSHA256: checksum("SHA256", Buffer.from("xyz")) }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: "sdk/bad",
+          Body: "abc",
+          ChecksumSHA256: checksum("SHA256", Buffer.from("xyz")),
+        }),
       ),
       "BadDigest",
       400,

@@ -1,7 +1,23 @@
 import assert from "node:assert/strict";
 import { unknownCheckingProxy } from "@pulumi/policy";
-import { configOf, friendlyType, isIgnored, read, readArray, readBoolean, readKeys, stackOf, TYPES, UNKNOWN } from "../../policy/props";
-import { deleteSnapshotsOf, registeredSnapshotIds, snapshotResourceId, sourceOf } from "../../policy/managedAmi";
+import {
+  configOf,
+  friendlyType,
+  isIgnored,
+  read,
+  readArray,
+  readBoolean,
+  readKeys,
+  stackOf,
+  TYPES,
+  UNKNOWN,
+} from "../../policy/props";
+import {
+  deleteSnapshotsOf,
+  registeredSnapshotIds,
+  snapshotResourceId,
+  sourceOf,
+} from "../../policy/managedAmi";
 import { UNKNOWN_VALUE } from "./util";
 
 describe("policy property reading", () => {
@@ -38,8 +54,13 @@ describe("policy property reading", () => {
     assert.equal(stackOf("nonsense"), undefined);
   });
   it("fills config defaults and keeps given values", () => {
-    const args = { getConfig: <T extends object>() => ({ requiredTags: ["a"], ignoreResources: null }) as unknown as T };
-    assert.deepEqual(configOf(args, { requiredTags: [] as string[], ignoreResources: [] as string[] }), { requiredTags: ["a"], ignoreResources: [] });
+    const args = {
+      getConfig: <T extends object>() => ({ requiredTags: ["a"], ignoreResources: null }) as unknown as T,
+    };
+    assert.deepEqual(configOf(args, { requiredTags: [] as string[], ignoreResources: [] as string[] }), {
+      requiredTags: ["a"],
+      ignoreResources: [],
+    });
   });
   it("matches ignoreResources by name or URN", () => {
     assert.equal(isIgnored({ ignoreResources: ["web"] }, { name: "web", urn: "u" }), true);
@@ -59,13 +80,21 @@ describe("ManagedAmi property reading", () => {
     assert.equal(deleteSnapshotsOf({ deleteSnapshots: false }), false);
   });
   it("lists the snapshot ids a fromSnapshots ManagedAmi registers", () => {
-    const p = { fromSnapshots: { rootDeviceName: "/dev/xvda", blockDeviceMappings: [{ snapshotId: "snap-1" }, { deviceName: "/dev/sdb" }] } };
+    const p = {
+      fromSnapshots: {
+        rootDeviceName: "/dev/xvda",
+        blockDeviceMappings: [{ snapshotId: "snap-1" }, { deviceName: "/dev/sdb" }],
+      },
+    };
     assert.deepEqual(registeredSnapshotIds(p), ["snap-1"]);
     assert.deepEqual(registeredSnapshotIds({ fromInstance: { instanceId: "i-1" } }), []);
   });
   it("reads a snapshot resource's id, or the id in its arn", () => {
     assert.equal(snapshotResourceId({ props: { id: "snap-0abc" } }), "snap-0abc");
-    assert.equal(snapshotResourceId({ props: { arn: "arn:aws:ec2:us-east-1::snapshot/snap-0abc" } }), "snap-0abc");
+    assert.equal(
+      snapshotResourceId({ props: { arn: "arn:aws:ec2:us-east-1::snapshot/snap-0abc" } }),
+      "snap-0abc",
+    );
     assert.equal(snapshotResourceId({ props: unknownCheckingProxy({ id: UNKNOWN_VALUE }) }), UNKNOWN);
     assert.equal(snapshotResourceId({ props: {} }), undefined);
   });

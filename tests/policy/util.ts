@@ -103,26 +103,43 @@ export function stackArgs(specs: StackResourceSpec[], config: object = {}): Stac
   return { resources, stackTags: new Map(), getConfig: <T extends object>() => config as T, notApplicable };
 }
 
-export async function runResourcePolicy(policy: ResourceValidationPolicy, args: ResourceValidationArgs): Promise<Violation[]> {
+export async function runResourcePolicy(
+  policy: ResourceValidationPolicy,
+  args: ResourceValidationArgs,
+): Promise<Violation[]> {
   const violations: Violation[] = [];
-  const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+  const validations = Array.isArray(policy.validateResource)
+    ? policy.validateResource
+    : [policy.validateResource];
   for (const validate of validations) {
-    if (validate) await validate(args, (message, urn) => violations.push(urn ? { message, urn } : { message }));
+    if (validate)
+      await validate(args, (message, urn) => violations.push(urn ? { message, urn } : { message }));
   }
   return violations;
 }
 
-export async function runStackPolicy(policy: StackValidationPolicy, args: StackValidationArgs): Promise<Violation[]> {
+export async function runStackPolicy(
+  policy: StackValidationPolicy,
+  args: StackValidationArgs,
+): Promise<Violation[]> {
   const violations: Violation[] = [];
   await policy.validateStack(args, (message, urn) => violations.push(urn ? { message, urn } : { message }));
   return violations;
 }
 
 /** Messages only, for exact comparison. */
-export async function resourceMessages(policy: ResourceValidationPolicy, spec: ResourceSpec, config: object = {}): Promise<string[]> {
+export async function resourceMessages(
+  policy: ResourceValidationPolicy,
+  spec: ResourceSpec,
+  config: object = {},
+): Promise<string[]> {
   return (await runResourcePolicy(policy, resourceArgs(spec, config))).map((v) => v.message);
 }
 
-export async function stackMessages(policy: StackValidationPolicy, specs: StackResourceSpec[], config: object = {}): Promise<string[]> {
+export async function stackMessages(
+  policy: StackValidationPolicy,
+  specs: StackResourceSpec[],
+  config: object = {},
+): Promise<string[]> {
   return (await runStackPolicy(policy, stackArgs(specs, config))).map((v) => v.message);
 }

@@ -24,10 +24,19 @@ export interface Env {
   stop(): Promise<void>;
 }
 
-const ENV_KEYS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_S3"];
+const ENV_KEYS = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_REGION",
+  "AWS_ENDPOINT_URL_EC2",
+  "AWS_ENDPOINT_URL_S3",
+];
 
 /** Start local-aws with fast defaults, set the SDK env vars to it, and build retrying clients with a small budget. */
-export async function startEnv(opts: LocalAwsOptions = {}, retry: RetryOptions = { budgetMs: 3000, baseDelayMs: 5, maxDelayMs: 100 }): Promise<Env> {
+export async function startEnv(
+  opts: LocalAwsOptions = {},
+  retry: RetryOptions = { budgetMs: 3000, baseDelayMs: 5, maxDelayMs: 100 },
+): Promise<Env> {
   const aws = await startLocalAws({ imageAvailableAfterMs: 0, ...opts });
   const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
   Object.assign(process.env, {
@@ -76,7 +85,11 @@ export async function makeSnapshot(ec2: EC2Client): Promise<string> {
 let counter = 0;
 
 /** RegisterImage of an EBS image over `snapshotIds` (the first is the root). */
-export async function registerEbs(ec2: EC2Client, snapshotIds: string[], name = `img-${Date.now()}-${counter++}`): Promise<string> {
+export async function registerEbs(
+  ec2: EC2Client,
+  snapshotIds: string[],
+  name = `img-${Date.now()}-${counter++}`,
+): Promise<string> {
   const devices = ["/dev/xvda", "/dev/xvdb", "/dev/xvdc", "/dev/xvdd", "/dev/xvde", "/dev/xvdf"];
   const out = await ec2.send(
     new RegisterImageCommand({
@@ -91,7 +104,11 @@ export async function registerEbs(ec2: EC2Client, snapshotIds: string[], name = 
 }
 
 /** An EBS image with `n` fresh snapshots, and the outputs a ManagedAmi would have recorded for it. */
-export async function ebsAmi(env: Env, n = 2, extra: Partial<ManagedAmiOutputs> = {}): Promise<ManagedAmiOutputs> {
+export async function ebsAmi(
+  env: Env,
+  n = 2,
+  extra: Partial<ManagedAmiOutputs> = {},
+): Promise<ManagedAmiOutputs> {
   const snapshotIds: string[] = [];
   for (let i = 0; i < n; i++) snapshotIds.push(await makeSnapshot(env.ec2));
   const imageId = await registerEbs(env.ec2, snapshotIds);
@@ -112,7 +129,10 @@ export function outputsFor(env: Env, imageId: string, extra: Partial<ManagedAmiO
 }
 
 export function manifestXml(partNames: string[]): string {
-  const parts = partNames.map((name, i) => `    <part index="${i}"><filename>${name}</filename><digest algorithm="SHA1">00</digest></part>`);
+  const parts = partNames.map(
+    (name, i) =>
+      `    <part index="${i}"><filename>${name}</filename><digest algorithm="SHA1">00</digest></part>`,
+  );
   return [
     `<?xml version="1.0" ?>`,
     `<manifest><version>2007-10-10</version><bundler><name>ec2-ami-tools</name></bundler>`,
@@ -125,21 +145,36 @@ export function manifestXml(partNames: string[]): string {
 }
 
 /** Upload a bundle (manifest + parts) under `prefix` and return its recorded shape. */
-export async function putBundle(s3: S3Client, bucket: string, prefix: string, name: string, parts = 3): Promise<OwnedBundle> {
+export async function putBundle(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  name: string,
+  parts = 3,
+): Promise<OwnedBundle> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: { name?: string }) => {
     if (err.name !== "BucketAlreadyOwnedByYou" && err.name !== "BucketAlreadyExists") throw err;
   });
   const partNames = Array.from({ length: parts }, (_, i) => `${name}.part.${i}`);
-  for (const p of partNames) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${p}`, Body: `data of ${p}` }));
+  for (const p of partNames)
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${p}`, Body: `data of ${p}` }));
   const manifestKey = `${prefix}${name}.manifest.xml`;
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKey, Body: manifestXml(partNames) }));
   return { bucket, manifestKey, partKeys: partNames.map((p) => `${prefix}${p}`) };
 }
 
 /** Register an instance-store image from a bundle. */
-export async function registerBundle(ec2: EC2Client, bundle: OwnedBundle, name = `bundle-${Date.now()}-${counter++}`): Promise<string> {
+export async function registerBundle(
+  ec2: EC2Client,
+  bundle: OwnedBundle,
+  name = `bundle-${Date.now()}-${counter++}`,
+): Promise<string> {
   const out = await ec2.send(
-    new RegisterImageCommand({ Name: name, ImageLocation: `${bundle.bucket}/${bundle.manifestKey}`, Architecture: "x86_64" }),
+    new RegisterImageCommand({
+      Name: name,
+      ImageLocation: `${bundle.bucket}/${bundle.manifestKey}`,
+      Architecture: "x86_64",
+    }),
   );
   return out.ImageId as string;
 }

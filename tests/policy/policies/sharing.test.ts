@@ -4,7 +4,11 @@ import { TYPES } from "../../../policy/props";
 import { resourceMessages, UNKNOWN_VALUE } from "../util";
 
 describe("policy no-public-amis", () => {
-  const base = { type: TYPES.amiLaunchPermission, name: "share", props: { imageId: "ami-0123456789abcdef0", accountId: "123456789012" } };
+  const base = {
+    type: TYPES.amiLaunchPermission,
+    name: "share",
+    props: { imageId: "ami-0123456789abcdef0", accountId: "123456789012" },
+  };
   const publicMessage = (image: string) =>
     `aws.ec2.AmiLaunchPermission "share" grants launch permission on ${image} to group "all", which makes the AMI ` +
     "public: any AWS account can launch it and copy the data in its snapshots, and instances others run from it tie " +
@@ -17,7 +21,9 @@ describe("policy no-public-amis", () => {
   });
   it('flags group "all"', async () => {
     const spec = { ...base, props: { imageId: "ami-0123456789abcdef0", group: "all" } };
-    assert.deepEqual(await resourceMessages(noPublicAmis, spec), [publicMessage("image ami-0123456789abcdef0")]);
+    assert.deepEqual(await resourceMessages(noPublicAmis, spec), [
+      publicMessage("image ami-0123456789abcdef0"),
+    ]);
   });
   it("flags it at preview even when the image id is not known yet", async () => {
     const spec = { ...base, props: { imageId: UNKNOWN_VALUE, group: "all" } };
@@ -28,7 +34,13 @@ describe("policy no-public-amis", () => {
     assert.deepEqual(await resourceMessages(noPublicAmis, spec), []);
   });
   it("passes an organization share", async () => {
-    const spec = { ...base, props: { imageId: "ami-0123456789abcdef0", organizationArn: "arn:aws:organizations::123456789012:organization/o-abc" } };
+    const spec = {
+      ...base,
+      props: {
+        imageId: "ami-0123456789abcdef0",
+        organizationArn: "arn:aws:organizations::123456789012:organization/o-abc",
+      },
+    };
     assert.deepEqual(await resourceMessages(noPublicAmis, spec), []);
   });
   it("skips ignored resources", async () => {
@@ -38,7 +50,11 @@ describe("policy no-public-amis", () => {
 });
 
 describe("policy ami-copy-encrypted", () => {
-  const base = { type: TYPES.amiCopy, name: "copy", props: { sourceAmiId: "ami-12345678", sourceAmiRegion: "us-east-1", encrypted: true } };
+  const base = {
+    type: TYPES.amiCopy,
+    name: "copy",
+    props: { sourceAmiId: "ami-12345678", sourceAmiRegion: "us-east-1", encrypted: true },
+  };
   const managedCopy = (copyOf: Record<string, unknown>) => ({
     type: TYPES.managedAmi,
     name: "copy",
@@ -64,17 +80,29 @@ describe("policy ami-copy-encrypted", () => {
     assert.deepEqual(await resourceMessages(amiCopyEncrypted, spec), [unencrypted("aws.ec2.AmiCopy", "")]);
   });
   it("flags a ManagedAmi copyOf without encrypted", async () => {
-    assert.deepEqual(await resourceMessages(amiCopyEncrypted, managedCopy({})), [unencrypted("ManagedAmi", "copyOf.")]);
+    assert.deepEqual(await resourceMessages(amiCopyEncrypted, managedCopy({})), [
+      unencrypted("ManagedAmi", "copyOf."),
+    ]);
   });
   it("passes an encrypted ManagedAmi copyOf", async () => {
     assert.deepEqual(await resourceMessages(amiCopyEncrypted, managedCopy({ encrypted: true })), []);
   });
   it("ignores ManagedAmi sources that are not copies", async () => {
-    const spec = { type: TYPES.managedAmi, name: "copy", props: { name: "copy", fromInstance: { instanceId: "i-12345678" } } };
+    const spec = {
+      type: TYPES.managedAmi,
+      name: "copy",
+      props: { name: "copy", fromInstance: { instanceId: "i-12345678" } },
+    };
     assert.deepEqual(await resourceMessages(amiCopyEncrypted, spec), []);
   });
   it("does not guess when encrypted or copyOf is unknown", async () => {
-    assert.deepEqual(await resourceMessages(amiCopyEncrypted, { ...base, props: { ...base.props, encrypted: UNKNOWN_VALUE } }), []);
+    assert.deepEqual(
+      await resourceMessages(amiCopyEncrypted, {
+        ...base,
+        props: { ...base.props, encrypted: UNKNOWN_VALUE },
+      }),
+      [],
+    );
     const whole = { type: TYPES.managedAmi, name: "copy", props: { name: "copy", copyOf: UNKNOWN_VALUE } };
     assert.deepEqual(await resourceMessages(amiCopyEncrypted, whole), []);
   });

@@ -6,12 +6,28 @@ import {
   snapshotSingleOwner,
 } from "../../../policy/policies/storage";
 import { TYPES } from "../../../policy/props";
-import { resourceMessages, runStackPolicy, stackArgs, stackMessages, StackResourceSpec, UNKNOWN_VALUE, urnOf } from "../util";
+import {
+  resourceMessages,
+  runStackPolicy,
+  stackArgs,
+  stackMessages,
+  StackResourceSpec,
+  UNKNOWN_VALUE,
+  urnOf,
+} from "../util";
 
 const PRICE = "about $0.05 per GB-month for standard EBS snapshots";
 
 describe("policy ami-storage-owned", () => {
-  const base = { type: TYPES.ami, name: "web", props: { name: "web", rootDeviceName: "/dev/xvda", ebsBlockDevices: [{ deviceName: "/dev/xvda", snapshotId: "snap-0123456789abcdef0" }] } };
+  const base = {
+    type: TYPES.ami,
+    name: "web",
+    props: {
+      name: "web",
+      rootDeviceName: "/dev/xvda",
+      ebsBlockDevices: [{ deviceName: "/dev/xvda", snapshotId: "snap-0123456789abcdef0" }],
+    },
+  };
   const ebsMessage =
     'aws.ec2.Ami "web" registers an AMI whose destroy never deletes its EBS snapshots: every destroy or replacement ' +
     `leaves that storage behind, billed every month (${PRICE}) with no resource left to delete it. Use ManagedAmi ` +
@@ -40,10 +56,15 @@ describe("policy ami-storage-owned", () => {
     assert.deepEqual(await resourceMessages(amiStorageOwned, base, { ignoreResources: ["web"] }), []);
   });
   it("skips a resource listed in ignoreResources by URN", async () => {
-    assert.deepEqual(await resourceMessages(amiStorageOwned, base, { ignoreResources: [urnOf(TYPES.ami, "web")] }), []);
+    assert.deepEqual(
+      await resourceMessages(amiStorageOwned, base, { ignoreResources: [urnOf(TYPES.ami, "web")] }),
+      [],
+    );
   });
   it("still flags when ignoreResources names another resource", async () => {
-    assert.deepEqual(await resourceMessages(amiStorageOwned, base, { ignoreResources: ["other"] }), [ebsMessage]);
+    assert.deepEqual(await resourceMessages(amiStorageOwned, base, { ignoreResources: ["other"] }), [
+      ebsMessage,
+    ]);
   });
 });
 
@@ -56,11 +77,20 @@ describe("policy ami-derived-storage-owned", () => {
 
   it("is advisory by default", () => assert.equal(amiDerivedStorageOwned.enforcementLevel, "advisory"));
   it("leaves a ManagedAmi alone", async () => {
-    assert.deepEqual(await resourceMessages(amiDerivedStorageOwned, { type: TYPES.managedAmi, name: "c", props: {} }), []);
+    assert.deepEqual(
+      await resourceMessages(amiDerivedStorageOwned, { type: TYPES.managedAmi, name: "c", props: {} }),
+      [],
+    );
   });
   it("flags aws.ec2.AmiCopy", async () => {
-    const spec = { type: TYPES.amiCopy, name: "c", props: { sourceAmiId: "ami-12345678", sourceAmiRegion: "us-east-1" } };
-    assert.deepEqual(await resourceMessages(amiDerivedStorageOwned, spec), [message("aws.ec2.AmiCopy", "c", "ManagedAmi with copyOf")]);
+    const spec = {
+      type: TYPES.amiCopy,
+      name: "c",
+      props: { sourceAmiId: "ami-12345678", sourceAmiRegion: "us-east-1" },
+    };
+    assert.deepEqual(await resourceMessages(amiDerivedStorageOwned, spec), [
+      message("aws.ec2.AmiCopy", "c", "ManagedAmi with copyOf"),
+    ]);
   });
   it("flags aws.ec2.AmiFromInstance", async () => {
     const spec = { type: TYPES.amiFromInstance, name: "i", props: { sourceInstanceId: "i-12345678" } };
@@ -69,7 +99,10 @@ describe("policy ami-derived-storage-owned", () => {
     ]);
   });
   it("leaves aws.ec2.Ami to ami-storage-owned", async () => {
-    assert.deepEqual(await resourceMessages(amiDerivedStorageOwned, { type: TYPES.ami, name: "a", props: {} }), []);
+    assert.deepEqual(
+      await resourceMessages(amiDerivedStorageOwned, { type: TYPES.ami, name: "a", props: {} }),
+      [],
+    );
   });
   it("skips ignored resources", async () => {
     const spec = { type: TYPES.amiCopy, name: "c", props: {} };
@@ -78,13 +111,20 @@ describe("policy ami-derived-storage-owned", () => {
 });
 
 const SNAP = "snap-0123456789abcdef0";
-function managed(name: string, props: Record<string, unknown>, extra: Partial<StackResourceSpec> = {}): StackResourceSpec {
+function managed(
+  name: string,
+  props: Record<string, unknown>,
+  extra: Partial<StackResourceSpec> = {},
+): StackResourceSpec {
   return { type: TYPES.managedAmi, name, props, ...extra };
 }
 function fromSnapshots(snapshotId: unknown, more: Record<string, unknown> = {}) {
   return {
     name: "web",
-    fromSnapshots: { rootDeviceName: "/dev/xvda", blockDeviceMappings: [{ deviceName: "/dev/xvda", snapshotId }] },
+    fromSnapshots: {
+      rootDeviceName: "/dev/xvda",
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", snapshotId }],
+    },
     ...more,
   };
 }
@@ -116,17 +156,36 @@ describe("policy managed-ami-deletes-storage", () => {
     ]);
   });
   it("flags deleteBundle: false on an instance-store source", async () => {
-    assert.deepEqual(await stackMessages(managedAmiDeletesStorage, [managed("web", { ...manifest, deleteBundle: false })]), [keepBundle]);
+    assert.deepEqual(
+      await stackMessages(managedAmiDeletesStorage, [managed("web", { ...manifest, deleteBundle: false })]),
+      [keepBundle],
+    );
   });
   it("ignores deleteBundle: false on an EBS-only source", async () => {
-    assert.deepEqual(await stackMessages(managedAmiDeletesStorage, [managed("web", { ...instance, deleteBundle: false })]), []);
+    assert.deepEqual(
+      await stackMessages(managedAmiDeletesStorage, [managed("web", { ...instance, deleteBundle: false })]),
+      [],
+    );
   });
   it("ignores deleteSnapshots: false on fromManifest", async () => {
-    assert.deepEqual(await stackMessages(managedAmiDeletesStorage, [managed("web", { ...manifest, deleteSnapshots: false })]), []);
+    assert.deepEqual(
+      await stackMessages(managedAmiDeletesStorage, [
+        managed("web", { ...manifest, deleteSnapshots: false }),
+      ]),
+      [],
+    );
   });
   it("flags both flags on copyOf, which can be either kind", async () => {
-    const props = { name: "web", copyOf: { sourceImageId: "ami-12345678", sourceRegion: "us-east-1" }, deleteSnapshots: false, deleteBundle: false };
-    assert.deepEqual(await stackMessages(managedAmiDeletesStorage, [managed("web", props)]), [keepSnapshots, keepBundle]);
+    const props = {
+      name: "web",
+      copyOf: { sourceImageId: "ami-12345678", sourceRegion: "us-east-1" },
+      deleteSnapshots: false,
+      deleteBundle: false,
+    };
+    assert.deepEqual(await stackMessages(managedAmiDeletesStorage, [managed("web", props)]), [
+      keepSnapshots,
+      keepBundle,
+    ]);
   });
   it("passes deleteSnapshots: false when an aws.ebs.Snapshot in the stack owns the snapshot", async () => {
     const specs = [snapshot("root", SNAP), managed("web", fromSnapshots(SNAP, { deleteSnapshots: false }))];
@@ -135,20 +194,38 @@ describe("policy managed-ami-deletes-storage", () => {
   it("passes deleteSnapshots: false at preview when fromSnapshots depends on the snapshot resource", async () => {
     const specs = [
       snapshot("root", UNKNOWN_VALUE),
-      managed("web", fromSnapshots(UNKNOWN_VALUE, { deleteSnapshots: false }), { propertyDependsOn: { fromSnapshots: ["root"] } }),
+      managed("web", fromSnapshots(UNKNOWN_VALUE, { deleteSnapshots: false }), {
+        propertyDependsOn: { fromSnapshots: ["root"] },
+      }),
     ];
     assert.deepEqual(await stackMessages(managedAmiDeletesStorage, specs), []);
   });
   it("flags deleteSnapshots: false when only some registered snapshots are owned in the stack", async () => {
     const props = fromSnapshots(SNAP, { deleteSnapshots: false });
-    props.fromSnapshots.blockDeviceMappings.push({ deviceName: "/dev/xvdb", snapshotId: "snap-0fedcba9876543210" });
-    assert.deepEqual(await stackMessages(managedAmiDeletesStorage, [snapshot("root", SNAP), managed("web", props)]), [keepSnapshots]);
+    props.fromSnapshots.blockDeviceMappings.push({
+      deviceName: "/dev/xvdb",
+      snapshotId: "snap-0fedcba9876543210",
+    });
+    assert.deepEqual(
+      await stackMessages(managedAmiDeletesStorage, [snapshot("root", SNAP), managed("web", props)]),
+      [keepSnapshots],
+    );
   });
   it("flags deleteSnapshots: false on fromSnapshots when no resource in the stack owns the snapshot", async () => {
-    assert.deepEqual(await stackMessages(managedAmiDeletesStorage, [managed("web", fromSnapshots(SNAP, { deleteSnapshots: false }))]), [keepSnapshots]);
+    assert.deepEqual(
+      await stackMessages(managedAmiDeletesStorage, [
+        managed("web", fromSnapshots(SNAP, { deleteSnapshots: false })),
+      ]),
+      [keepSnapshots],
+    );
   });
   it("does not guess when deleteSnapshots is unknown", async () => {
-    assert.deepEqual(await stackMessages(managedAmiDeletesStorage, [managed("web", { ...instance, deleteSnapshots: UNKNOWN_VALUE })]), []);
+    assert.deepEqual(
+      await stackMessages(managedAmiDeletesStorage, [
+        managed("web", { ...instance, deleteSnapshots: UNKNOWN_VALUE }),
+      ]),
+      [],
+    );
   });
   it("skips ignored resources", async () => {
     const specs = [managed("web", { ...instance, deleteSnapshots: false })];
@@ -187,12 +264,20 @@ describe("policy snapshot-single-owner", () => {
     ]);
   });
   it("matches by the snapshot resource's arn when it has no id property", async () => {
-    const snap = { type: TYPES.snapshot, name: "root", props: { arn: `arn:aws:ec2:us-east-1::snapshot/${SNAP}` } };
-    assert.deepEqual(await stackMessages(snapshotSingleOwner, [snap, managed("web", fromSnapshots(SNAP))]), [known('aws.ebs.Snapshot "root"', SNAP)]);
+    const snap = {
+      type: TYPES.snapshot,
+      name: "root",
+      props: { arn: `arn:aws:ec2:us-east-1::snapshot/${SNAP}` },
+    };
+    assert.deepEqual(await stackMessages(snapshotSingleOwner, [snap, managed("web", fromSnapshots(SNAP))]), [
+      known('aws.ebs.Snapshot "root"', SNAP),
+    ]);
   });
   it("flags aws.ebs.SnapshotCopy too", async () => {
     const specs = [snapshot("copy", SNAP, TYPES.snapshotCopy), managed("web", fromSnapshots(SNAP))];
-    assert.deepEqual(await stackMessages(snapshotSingleOwner, specs), [known('aws.ebs.SnapshotCopy "copy"', SNAP)]);
+    assert.deepEqual(await stackMessages(snapshotSingleOwner, specs), [
+      known('aws.ebs.SnapshotCopy "copy"', SNAP),
+    ]);
   });
   it("passes when the ManagedAmi sets deleteSnapshots: false (the snapshot resource is the one owner)", async () => {
     const specs = [snapshot("root", SNAP), managed("web", fromSnapshots(SNAP, { deleteSnapshots: false }))];
@@ -201,23 +286,38 @@ describe("policy snapshot-single-owner", () => {
   it("catches it at preview through propertyDependencies when the snapshot id is unknown", async () => {
     const specs = [
       snapshot("root", UNKNOWN_VALUE),
-      managed("web", fromSnapshots(UNKNOWN_VALUE), { propertyDependsOn: { fromSnapshots: ["root"] }, dependsOn: ["root"] }),
+      managed("web", fromSnapshots(UNKNOWN_VALUE), {
+        propertyDependsOn: { fromSnapshots: ["root"] },
+        dependsOn: ["root"],
+      }),
     ];
     assert.deepEqual(await stackMessages(snapshotSingleOwner, specs), [unknown('aws.ebs.Snapshot "root"')]);
   });
   it("catches it at preview when the whole mapping list is unknown", async () => {
-    const props = { name: "web", fromSnapshots: { rootDeviceName: "/dev/xvda", blockDeviceMappings: UNKNOWN_VALUE } };
-    const specs = [snapshot("root", UNKNOWN_VALUE), managed("web", props, { propertyDependsOn: { fromSnapshots: ["root"] } })];
+    const props = {
+      name: "web",
+      fromSnapshots: { rootDeviceName: "/dev/xvda", blockDeviceMappings: UNKNOWN_VALUE },
+    };
+    const specs = [
+      snapshot("root", UNKNOWN_VALUE),
+      managed("web", props, { propertyDependsOn: { fromSnapshots: ["root"] } }),
+    ];
     assert.deepEqual(await stackMessages(snapshotSingleOwner, specs), [unknown('aws.ebs.Snapshot "root"')]);
   });
   it("falls back to dependencies when the engine sent no property dependencies", async () => {
-    const specs = [snapshot("root", UNKNOWN_VALUE), managed("web", fromSnapshots(UNKNOWN_VALUE), { dependsOn: ["root"] })];
+    const specs = [
+      snapshot("root", UNKNOWN_VALUE),
+      managed("web", fromSnapshots(UNKNOWN_VALUE), { dependsOn: ["root"] }),
+    ];
     assert.deepEqual(await stackMessages(snapshotSingleOwner, specs), [unknown('aws.ebs.Snapshot "root"')]);
   });
   it("ignores a snapshot resource that only another property depends on", async () => {
     const specs = [
       snapshot("root", UNKNOWN_VALUE),
-      managed("web", fromSnapshots(UNKNOWN_VALUE), { propertyDependsOn: { tags: ["root"], fromSnapshots: [] }, dependsOn: ["root"] }),
+      managed("web", fromSnapshots(UNKNOWN_VALUE), {
+        propertyDependsOn: { tags: ["root"], fromSnapshots: [] },
+        dependsOn: ["root"],
+      }),
     ];
     assert.deepEqual(await stackMessages(snapshotSingleOwner, specs), []);
   });

@@ -11,7 +11,14 @@ import {
   protectionState,
   snapshotIdsOf,
 } from "../../../provider/aws/images";
-import { makeSnapshot, putBundle, registerBundle, registerEbs, startEnv, type Env } from "../teardownFixtures";
+import {
+  makeSnapshot,
+  putBundle,
+  registerBundle,
+  registerEbs,
+  startEnv,
+  type Env,
+} from "../teardownFixtures";
 
 describe("aws/images", () => {
   describe("protectionState", () => {
@@ -60,7 +67,10 @@ describe("aws/images", () => {
       const snap = await makeSnapshot(env.ec2);
       const id = await registerEbs(env.ec2, [snap]);
       const r = await deregisterImage(env.ec2, id, { deleteAssociatedSnapshots: true });
-      assert.deepEqual(r, { deregistered: true, deleteSnapshotResults: [{ SnapshotId: snap, ReturnCode: "success" }] });
+      assert.deepEqual(r, {
+        deregistered: true,
+        deleteSnapshotResults: [{ SnapshotId: snap, ReturnCode: "success" }],
+      });
       assert.deepEqual(await deregisterImage(env.ec2, id), { deregistered: false });
     });
 

@@ -64,7 +64,10 @@ describe("provider/aws/tags", () => {
 
 describe("ownedSnapshotTags", () => {
   it("adds the ownership tag to the user's tags", () => {
-    assert.deepEqual(ownedSnapshotTags({ team: "web" }, "ami-12345678"), { team: "web", [KEY]: "ami-12345678" });
+    assert.deepEqual(ownedSnapshotTags({ team: "web" }, "ami-12345678"), {
+      team: "web",
+      [KEY]: "ami-12345678",
+    });
     assert.deepEqual(ownedSnapshotTags(undefined, "ami-12345678"), { [KEY]: "ami-12345678" });
   });
   it("leaves it out when the user's 50 tags fill AWS's limit", () => {
