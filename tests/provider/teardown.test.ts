@@ -95,6 +95,7 @@ describe("teardown", function () {
       const calls = callsSince(env, from);
       assert.deepEqual(calls, [
         "DescribeImages",
+        "DescribeImageReferences",
         "DescribeFastLaunchImages",
         "DescribeSnapshots",
         "DescribeLockedSnapshots",
@@ -171,6 +172,7 @@ describe("teardown", function () {
       assert.deepEqual(snapshotsLeft(env, out.snapshotIds), out.snapshotIds);
       assert.deepEqual(callsSince(env, from), [
         "DescribeImages",
+        "DescribeImageReferences",
         "DescribeFastLaunchImages",
         "DescribeSnapshots",
         "DeregisterImage",
@@ -531,10 +533,11 @@ describe("teardown", function () {
         deps(env),
       );
       const calls = callsSince(env, from);
-      // The image lookup, deregistration, then the reference checks: same manifest, and other instance-store
-      // images of the bucket (whose manifests could list the same parts).
+      // The image lookup, the in-use guard, deregistration, then the reference checks: same manifest, and
+      // other instance-store images of the bucket (whose manifests could list the same parts).
       assert.deepEqual(calls, [
         "DescribeImages",
+        "DescribeImageReferences",
         "DeregisterImage",
         "DescribeImages",
         "DescribeImages",
