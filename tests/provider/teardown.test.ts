@@ -533,8 +533,8 @@ describe("teardown", function () {
         deps(env),
       );
       const calls = callsSince(env, from);
-      // The image lookup, deregistration, then the reference checks: same manifest, and other instance-store
-      // images of the bucket (whose manifests could list the same parts).
+      // The image lookup, the in-use guard, deregistration, then the reference checks: same manifest, and
+      // other instance-store images of the bucket (whose manifests could list the same parts).
       assert.deepEqual(calls, [
         "DescribeImages",
         "DescribeImageReferences",
