@@ -135,8 +135,16 @@ const BAD: [string, unknown, string][] = [
   ["name too long", { name: long(129), fromInstance: { instanceId: INSTANCE } }, "name"],
   ["name with a forbidden character", { name: "web:prod", fromInstance: { instanceId: INSTANCE } }, "name"],
   // v2: a missing name is auto-named (tests/provider/lifecycle.test.ts); a bad lifecycle input is refused.
-  ["whenInUse not fail/warn", { name: "web", fromInstance: { instanceId: INSTANCE }, whenInUse: "never" }, "whenInUse"],
-  ["deprecationTime not ISO 8601", { name: "web", fromInstance: { instanceId: INSTANCE }, deprecationTime: "soon" }, "deprecationTime"],
+  [
+    "whenInUse not fail/warn",
+    { name: "web", fromInstance: { instanceId: INSTANCE }, whenInUse: "never" },
+    "whenInUse",
+  ],
+  [
+    "deprecationTime not ISO 8601",
+    { name: "web", fromInstance: { instanceId: INSTANCE }, deprecationTime: "soon" },
+    "deprecationTime",
+  ],
   [
     "region that is not a region",
     { name: "web", region: "us-east", fromInstance: { instanceId: INSTANCE } },
