@@ -17,6 +17,8 @@ function quietSdkNodeNotice(): void {
 async function main(): Promise<number> {
   quietSdkNodeNotice();
   const json = process.argv.includes("--json") || process.env.MANAGED_AMI_DEMO_JSON === "1";
+  // With --json, stdout carries only the summary: anything else logged (e.g. the Pulumi SDK's own info lines) goes to stderr.
+  if (json) console.log = (...args: unknown[]) => console.error(...args);
   // MANAGED_AMI_DEMO_LOCK_SNAPSHOT=1 locks one of the stack's snapshots before destroy (proves the exit code).
   const summary = await runDemo({
     print: !json,
