@@ -4,13 +4,9 @@
  * "Blocking" follows the provider's in-use guard (spec v2): a launch template whose `$Default` or
  * `$Latest` version uses the image, an SSM parameter, an Image Builder recipe; instances are not.
  */
-import {
-  DescribeImageReferencesCommand,
-  DescribeLaunchTemplateVersionsCommand,
-  EC2Client,
-  Image,
-} from "@aws-sdk/client-ec2";
+import { EC2Client, Image } from "@aws-sdk/client-ec2";
 import { errorCode, errorMessage } from "../../provider/aws/errors";
+import { inUseVerdict } from "../../provider/inUse";
 
 /** One retirement candidate (the JSON's `unusedImages[]`). */
 export interface UnusedImage {
@@ -49,50 +45,25 @@ export function idleImage(
   };
 }
 
-const BLOCKING_TYPES = [
-  "ec2:LaunchTemplate",
-  "ssm:Parameter",
-  "imagebuilder:ImageRecipe",
-  "imagebuilder:ContainerRecipe",
-] as const;
-
 /**
- * The ids among `imageIds` that something would launch from (DescribeImageReferences, 10 ids a call;
- * launch templates confirmed on `$Default`/`$Latest`). Throws when AWS cannot answer.
+ * The ids among `imageIds` that something would launch from: the provider's in-use guard
+ * (`inUseVerdict`: DescribeImageReferences, launch templates confirmed on `$Default`/`$Latest`), so the
+ * audit and destroy share one meaning of "in use". Concurrent verdicts share DescribeImageReferences calls
+ * (10 ids a call) through the client. Throws when AWS cannot answer.
  */
 export async function blockedImages(ec2: EC2Client, imageIds: readonly string[]): Promise<Set<string>> {
   const blocked = new Set<string>();
-  const templates = new Map<string, Set<string>>();
-  for (let i = 0; i < imageIds.length; i += 10) {
-    let token: string | undefined;
-    do {
-      const out = await ec2.send(
-        new DescribeImageReferencesCommand({
-          ImageIds: imageIds.slice(i, i + 10),
-          ResourceTypes: BLOCKING_TYPES.map((t) => ({ ResourceType: t })),
-          NextToken: token,
-        }),
-      );
-      for (const r of out.ImageReferences ?? []) {
-        if (!r.ImageId || !r.Arn) continue;
-        if (r.ResourceType === "ec2:LaunchTemplate") {
-          const id = r.Arn.split("/").pop() as string;
-          templates.set(id, (templates.get(id) ?? new Set()).add(r.ImageId));
-        } else if (r.ResourceType !== "ec2:Instance") blocked.add(r.ImageId);
+  for (let i = 0; i < imageIds.length; i += 50) {
+    const chunk = imageIds.slice(i, i + 50);
+    const verdicts = await Promise.all(chunk.map(async (id) => [id, await inUseVerdict(ec2, id)] as const));
+    for (const [id, verdict] of verdicts) {
+      if (verdict.unavailable) {
+        const [code, ...rest] = verdict.unavailable.split(": ");
+        const err = new Error(rest.join(": ") || verdict.unavailable);
+        err.name = code;
+        throw err;
       }
-      token = out.NextToken;
-    } while (token);
-  }
-  for (const [templateId, images] of templates) {
-    const out = await ec2.send(
-      new DescribeLaunchTemplateVersionsCommand({
-        LaunchTemplateId: templateId,
-        Versions: ["$Default", "$Latest"],
-      }),
-    );
-    for (const v of out.LaunchTemplateVersions ?? []) {
-      const used = v.LaunchTemplateData?.ImageId;
-      if (used && images.has(used)) blocked.add(used);
+      if (verdict.blocking.length > 0) blocked.add(id);
     }
   }
   return blocked;
