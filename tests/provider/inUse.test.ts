@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { imageReferences } from "../../provider/aws/imageReferences";
 import { inUseVerdict } from "../../provider/inUse";
-import { teardown, TeardownError, type TeardownDeps } from "../../provider/teardown";
+import { teardown, TeardownError } from "../../provider/teardown";
 import type { ManagedAmiOutputs } from "../../provider/types";
 import {
   callsSince,
@@ -20,19 +20,10 @@ import {
   REGION,
   startEnv,
   type Env,
+  teardownDeps,
 } from "./teardownFixtures";
 
-function deps(env: Env, extra: Partial<TeardownDeps> = {}): TeardownDeps & { warnings: string[] } {
-  const warnings: string[] = [];
-  return {
-    ec2: env.ec2,
-    s3: env.s3,
-    clock: env.clock,
-    log: { warn: (m) => warnings.push(m) },
-    warnings,
-    ...extra,
-  };
-}
+const deps = teardownDeps;
 
 let ltCounter = 0;
 async function launchTemplate(ec2: EC2Client, imageId: string): Promise<{ id: string; arn: string }> {

@@ -10,7 +10,7 @@ import {
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { storageStillExists, teardown, TeardownError, type TeardownDeps } from "../../provider/teardown";
+import { storageStillExists, teardown, TeardownError } from "../../provider/teardown";
 import type { ManagedAmiOutputs } from "../../provider/types";
 import {
   callsSince,
@@ -23,6 +23,7 @@ import {
   registerEbs,
   startEnv,
   type Env,
+  teardownDeps,
 } from "./teardownFixtures";
 
 type Send = EC2Client["send"];
@@ -39,17 +40,7 @@ function interposed(
   };
 }
 
-function deps(env: Env, extra: Partial<TeardownDeps> = {}): TeardownDeps & { warnings: string[] } {
-  const warnings: string[] = [];
-  return {
-    ec2: env.ec2,
-    s3: env.s3,
-    clock: env.clock,
-    log: { warn: (m) => warnings.push(m) },
-    warnings,
-    ...extra,
-  };
-}
+const deps = teardownDeps;
 
 function snapshotsLeft(env: Env, ids: string[]): string[] {
   return ids.filter((id) => env.aws.state.snapshots.has(id));

@@ -10,6 +10,7 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/c
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from "../../local-aws";
 import { ec2Client, s3Client, type RetryOptions } from "../../provider/aws/clients";
 import type { Clock } from "../../provider/safety";
+import type { TeardownDeps } from "../../provider/teardown";
 import type { ManagedAmiOutputs, OwnedBundle } from "../../provider/types";
 
 export const REGION = "us-east-1";
@@ -189,4 +190,20 @@ export async function listKeys(s3: S3Client, bucket: string): Promise<string[]> 
   const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
   const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   return (out.Contents ?? []).map((o) => o.Key as string).sort();
+}
+
+/** Teardown deps on `env`'s clients and fake clock; warnings are collected in `warnings`. */
+export function teardownDeps(
+  env: Env,
+  extra: Partial<TeardownDeps> = {},
+): TeardownDeps & { warnings: string[] } {
+  const warnings: string[] = [];
+  return {
+    ec2: env.ec2,
+    s3: env.s3,
+    clock: env.clock,
+    log: { warn: (m) => warnings.push(m) },
+    warnings,
+    ...extra,
+  };
 }

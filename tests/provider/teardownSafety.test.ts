@@ -15,7 +15,7 @@ import { defaultClients } from "../../cli/audit/run";
 import { scan } from "../../cli/audit/scan";
 import { CREATE_TOKEN_TAG, MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import { deleteBundleSafely } from "../../provider/safety";
-import { teardown, TeardownError, type TeardownDeps } from "../../provider/teardown";
+import { teardown, TeardownError } from "../../provider/teardown";
 import type { ManagedAmiOutputs } from "../../provider/types";
 import {
   ebsAmi,
@@ -29,22 +29,13 @@ import {
   registerEbs,
   startEnv,
   type Env,
+  teardownDeps,
 } from "./teardownFixtures";
 import { seedEbsImage } from "../support/localAws";
 
 type Send = (command: unknown) => Promise<unknown>;
 
-function deps(env: Env, extra: Partial<TeardownDeps> = {}): TeardownDeps & { warnings: string[] } {
-  const warnings: string[] = [];
-  return {
-    ec2: env.ec2,
-    s3: env.s3,
-    clock: env.clock,
-    log: { warn: (m) => warnings.push(m) },
-    warnings,
-    ...extra,
-  };
-}
+const deps = teardownDeps;
 
 /** A client passing every call to `real`, letting `edit` rewrite a call's answer (or throw). */
 function rewriting(

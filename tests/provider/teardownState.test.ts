@@ -9,7 +9,7 @@ import {
   RegisterImageCommand,
 } from "@aws-sdk/client-ec2";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { teardown, type TeardownDeps } from "../../provider/teardown";
+import { teardown } from "../../provider/teardown";
 import { MANAGED_AMI_IMAGE_TAG } from "../../provider/aws/tags";
 import { defaultClients } from "../../cli/audit/run";
 import { scan } from "../../cli/audit/scan";
@@ -23,19 +23,10 @@ import {
   REGION,
   startEnv,
   type Env,
+  teardownDeps,
 } from "./teardownFixtures";
 
-function deps(env: Env, extra: Partial<TeardownDeps> = {}): TeardownDeps & { warnings: string[] } {
-  const warnings: string[] = [];
-  return {
-    ec2: env.ec2,
-    s3: env.s3,
-    clock: env.clock,
-    log: { warn: (m) => warnings.push(m) },
-    warnings,
-    ...extra,
-  };
-}
+const deps = teardownDeps;
 
 const tagsOf = (env: Env, snapshotId: string) =>
   env.aws.state.snapshots.get(snapshotId)?.tags.map((t) => t.key) ?? [];
