@@ -2,7 +2,7 @@
  * Plain (unwrapped) shapes the provider works with: what the engine hands to `check`/`create`
  * (`ManagedAmiInputs`) and what is kept in state (`ManagedAmiOutputs`). The user-facing
  * `ManagedAmiArgs` (every field a `pulumi.Input`) lives in `managedAmi.ts`.
- * See ../shared/design/managed-ami-spec.md for the contract.
+ * The contract, in brief, is README.md (arguments, guarantees) and docs/destroy.md (what destroy does).
  */
 
 /** EBS volume types RegisterImage accepts. */
