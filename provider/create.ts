@@ -256,8 +256,15 @@ async function issueCreate(
   try {
     return await call();
   } catch (err) {
-    if (!isDuplicateImageName(err))
+    if (!isDuplicateImageName(err)) {
+      // A lost answer retried until the budget ran out: the call may have taken effect. Look for an
+      // image carrying this create's token (a fresh call, a fresh budget) before giving up without an id.
+      if ((isThrottling(err) || isTransient(err)) && basics.token) {
+        const found = await findRetriedImage(ec2, basics.name, basics.token).catch(() => undefined);
+        if (found?.imageId) return found.imageId;
+      }
       throw new Error(`${label(basics.name)}: ${awsFailure(action, err)}`, { cause: err });
+    }
     const retried = basics.token ? await findRetriedImage(ec2, basics.name, basics.token) : { clash: [] };
     if (retried.imageId) return retried.imageId;
     const existing =

@@ -147,7 +147,12 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
 
   // 5. Read the recorded snapshots' state before anything is deleted: which exist (size, tier, claim
   //    tags), which are locked, which archived ones are inside the 90-day minimum.
-  const recorded = await recordedSnapshots(ec2, outputs, deleteSnapshots);
+  const recorded = await recordedSnapshots(ec2, outputs, deleteSnapshots).catch((err: unknown) =>
+    fail(
+      `${describeCall("DescribeSnapshots", err)} while looking for the snapshots of an unfinished create; nothing was deleted. ${fixFor(err)}`,
+      err,
+    ),
+  );
   const facts = await describeSnapshots(ec2, recorded).catch((err: unknown) =>
     fail(`${describeCall("DescribeSnapshots", err)}; nothing was deleted. ${fixFor(err)}`, err),
   );
@@ -349,14 +354,16 @@ async function recordedSnapshots(
   deleteSnapshots: boolean,
 ): Promise<string[]> {
   const recorded = [...new Set(outputs.snapshotIds ?? [])];
+  // An EBS record with no snapshot at all comes from a create that stopped before it could read them
+  // (still pending, or throttled after the image became available): look for the ones provably its own.
   if (
     recorded.length > 0 ||
     !deleteSnapshots ||
-    outputs.state !== "pending" ||
-    outputs.rootDeviceType === "instance-store"
+    outputs.rootDeviceType === "instance-store" ||
+    (outputs.unownedSnapshotIds?.length ?? 0) > 0
   )
     return recorded;
-  return provablyOwnedSnapshots(ec2, outputs.imageId, outputs.createToken).catch(() => []);
+  return provablyOwnedSnapshots(ec2, outputs.imageId, outputs.createToken);
 }
 
 interface ReconcileContext {
