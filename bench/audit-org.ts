@@ -6,15 +6,12 @@
  * Run: `npm run build && npx ts-node --transpile-only bench/audit-org.ts`
  * (env AUDIT_ORG_ACCOUNTS / _REGIONS / _SNAPSHOTS / _IMAGES to resize; defaults 50 × 4 × 2,000 / 400).
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { BIN, rssProbe, runCli } from "./auditProcess";
 import { startLocalAws, type ImageRecord, type LocalAws } from "../local-aws";
 import { seedOrganization } from "../local-aws/seed";
 
-const ROOT = join(__dirname, "..");
-const BIN = join(ROOT, "dist", "cli", "managed-ami.js");
 const KEY = "AKIALOCALAWSEXAMPLE";
 const ROLE = "AuditRole";
 const ACCOUNTS = Number(process.env.AUDIT_ORG_ACCOUNTS ?? 50);
@@ -103,8 +100,7 @@ function seed(aws: LocalAws, accounts: string[]): number {
 function run(
   aws: LocalAws,
   concurrency: number,
-  probe: string,
-  rssFile: string,
+  probe: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -117,8 +113,7 @@ function run(
     AWS_ENDPOINT_URL_STS: aws.endpoint,
     AWS_ENDPOINT_URL_ORGANIZATIONS: aws.endpoint,
     AWS_EC2_METADATA_DISABLED: "true",
-    AUDIT_BENCH_RSS_FILE: rssFile,
-    NODE_OPTIONS: `--require ${probe}`,
+    ...probe,
   };
   const args = [
     "audit",
@@ -130,29 +125,12 @@ function run(
     String(concurrency),
     ...REGIONS.flatMap((r) => ["--region", r]),
   ];
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: ROOT });
-    const out: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr, ms: Date.now() - started }),
-    );
-  });
+  return runCli(args, env);
 }
 
 async function main(): Promise<void> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first.`);
-  const dir = mkdtempSync(join(tmpdir(), "audit-org-bench-"));
-  const probe = join(dir, "rss-probe.js");
-  const rssFile = join(dir, "rss.json");
-  writeFileSync(
-    probe,
-    `process.on("exit", () => require("fs").writeFileSync(process.env.AUDIT_BENCH_RSS_FILE, JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS })));\n`,
-  );
+  const { dir, rssFile, env: probe } = rssProbe("audit-org-bench-");
   const aws = await startLocalAws({ throttling: true, timeScale: TIME_SCALE, seedBaseImages: false });
   try {
     const org = seedOrganization(aws, {
@@ -164,7 +142,7 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     for (const concurrency of [4, 16]) {
       aws.log.length = 0;
-      const r = await run(aws, concurrency, probe, rssFile);
+      const r = await run(aws, concurrency, probe);
       if (r.code !== 1) throw new Error(`audit exited ${r.code} (expected 1):\n${r.stderr.slice(0, 2000)}`);
       const doc = JSON.parse(r.stdout) as {
         orphanedSnapshots: unknown[];

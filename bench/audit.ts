@@ -4,14 +4,11 @@
  * a child process. Reports calls, wall time and the CLI's peak RSS as Markdown on stdout.
  * Run: `npm run build && npx ts-node --transpile-only bench/audit.ts` (env AUDIT_BENCH_SNAPSHOTS / _IMAGES to resize).
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { BIN, rssProbe, runCli } from "./auditProcess";
 import { startLocalAws, type ImageRecord, type LocalAws } from "../local-aws";
 
-const ROOT = join(__dirname, "..");
-const BIN = join(ROOT, "dist", "cli", "managed-ami.js");
 const REGION = "us-east-1";
 const KEY = { id: "AKIABENCHAUDIT000001", secret: "bench-secret" };
 const SNAPSHOTS = Number(process.env.AUDIT_BENCH_SNAPSHOTS ?? 100_000);
@@ -107,8 +104,7 @@ function seed(aws: LocalAws, owner: string): Seeded {
 /** Runs the CLI with a preload that records its peak RSS (getrusage maxRSS) at exit. */
 function runAudit(
   aws: LocalAws,
-  probeFile: string,
-  rssFile: string,
+  probe: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -119,32 +115,14 @@ function runAudit(
     AWS_ENDPOINT_URL_EC2: aws.endpoint,
     AWS_ENDPOINT_URL_S3: aws.endpoint,
     AWS_EC2_METADATA_DISABLED: "true",
-    AUDIT_BENCH_RSS_FILE: rssFile,
-    NODE_OPTIONS: `--require ${probeFile}`,
+    ...probe,
   };
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "audit", "--json", "--region", REGION], { env, cwd: ROOT });
-    const out: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr, ms: Date.now() - started }),
-    );
-  });
+  return runCli(["audit", "--json", "--region", REGION], env);
 }
 
 async function main(): Promise<void> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first.`);
-  const dir = mkdtempSync(join(tmpdir(), "audit-bench-"));
-  const probe = join(dir, "rss-probe.js");
-  const rssFile = join(dir, "rss.json");
-  writeFileSync(
-    probe,
-    `process.on("exit", () => require("fs").writeFileSync(process.env.AUDIT_BENCH_RSS_FILE, JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS })));\n`,
-  );
+  const { dir, rssFile, env: probe } = rssProbe("audit-bench-");
   const aws = await startLocalAws({
     throttling: true,
     timeScale: TIME_SCALE,
@@ -156,7 +134,7 @@ async function main(): Promise<void> {
     const seeded = seed(aws, aws.state.accountIdFor(KEY.id));
     const seedMs = Date.now() - seedStart;
     aws.log.length = 0;
-    const r = await runAudit(aws, probe, rssFile);
+    const r = await runAudit(aws, probe);
     if (r.code !== 1) throw new Error(`audit exited ${r.code} (expected 1: orphans found):\n${r.stderr}`);
     const doc = JSON.parse(r.stdout) as {
       orphanedSnapshots: Array<{ snapshotId: string }>;
