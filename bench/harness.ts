@@ -8,6 +8,7 @@ import { startLocalAws, type LocalAws } from "../local-aws";
 import { newId } from "../local-aws/ec2/ids";
 import { AWS_BUCKETS, DESCRIBE_DEFAULT, MUTATING_DEFAULT, type BucketSize } from "../local-aws/throttle";
 import { DEFAULT_LINGER_MS, DEFAULT_WINDOW_MS, resetCoalesceStats } from "../provider/aws/coalesce";
+import { forgetCallerAccounts } from "../provider/aws/identity";
 import { resetPacer, scaledRateLimits } from "../provider/aws/pacer";
 import type { ManagedAmiOutputs } from "../provider/types";
 
@@ -48,6 +49,7 @@ export async function startBenchAws(opts: {
     seedBaseImages: false,
   });
   resetPacer();
+  forgetCallerAccounts();
   resetCoalesceStats();
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: KEY.id,
@@ -55,6 +57,8 @@ export async function startBenchAws(opts: {
     AWS_REGION: REGION,
     AWS_ENDPOINT_URL_EC2: aws.endpoint,
     AWS_ENDPOINT_URL_S3: aws.endpoint,
+    // STS too: destroy and refresh check the caller's account first, as against AWS.
+    AWS_ENDPOINT_URL_STS: aws.endpoint,
     MANAGED_AMI_RETRY_BUDGET_MS: String(RETRY_DEFAULTS.budgetMs * TIME_SCALE),
     MANAGED_AMI_RETRY_BASE_MS: String(RETRY_DEFAULTS.baseDelayMs * TIME_SCALE),
     MANAGED_AMI_RETRY_MAX_DELAY_MS: String(RETRY_DEFAULTS.maxDelayMs * TIME_SCALE),

@@ -6,6 +6,15 @@ export type FilterFields<T> = Record<string, (r: T) => (string | undefined)[] | 
 
 /** AWS wildcard matching: `*` any run, `?` one character, `\` escapes; case-sensitive. */
 export function wildcardMatch(pattern: string, value: string): boolean {
+  return compileValue(pattern)(value);
+}
+
+/**
+ * One filter value as a test: a value without wildcards compares as text; a wildcard value is
+ * compiled to one regular expression.
+ */
+function compileValue(pattern: string): (value: string) => boolean {
+  if (!/[*?\\]/.test(pattern)) return (value) => value === pattern;
   let re = "^";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
@@ -14,7 +23,15 @@ export function wildcardMatch(pattern: string, value: string): boolean {
     else if (c === "?") re += "[\\s\\S]";
     else re += escapeRe(c);
   }
-  return new RegExp(`${re}$`).test(value);
+  const compiled = new RegExp(`${re}$`);
+  return (value) => compiled.test(value);
+}
+
+/** The values of one filter as one test: literal values in a set, wildcard values compiled once. */
+function compileValues(values: string[]): (candidate: string) => boolean {
+  const literal = new Set(values.filter((v) => !/[*?\\]/.test(v)));
+  const wild = values.filter((v) => /[*?\\]/.test(v)).map(compileValue);
+  return (candidate) => literal.has(candidate) || wild.some((test) => test(candidate));
 }
 
 function escapeRe(c: string): string {
@@ -43,11 +60,12 @@ export function applyFilters<T extends { tags: Tag[] }>(
       throw new Ec2Error("InvalidParameterValue", `The filter '${f.name}' is invalid`);
     }
   }
+  const tests = filters.map((f) => ({ name: f.name, matches: compileValues(f.values) }));
   return items.filter((item) =>
-    filters.every((f) => {
+    tests.every((f) => {
       const got = tagCandidates(f.name, item.tags) ?? fieldsOf[f.name](item);
       const candidates = (Array.isArray(got) ? got : [got]).filter((v): v is string => v !== undefined);
-      return f.values.some((pattern) => candidates.some((c) => wildcardMatch(pattern, c)));
+      return candidates.some(f.matches);
     }),
   );
 }

@@ -28,9 +28,25 @@ function stsNotOverridden(options: ClientOptions & { ec2Endpoint?: string }): bo
   return Boolean(options.ec2Endpoint || env.AWS_ENDPOINT_URL_EC2);
 }
 
+/** Answers already known in this process, by access key id and STS endpoint (see `callerAccount`). */
+const KNOWN = Symbol.for("pulumi-managed-ami.caller-account.v1");
+
+function known(): Map<string, Promise<CallerAccount>> {
+  const g = globalThis as unknown as Record<symbol, Map<string, Promise<CallerAccount>> | undefined>;
+  return (g[KNOWN] ??= new Map());
+}
+
+/** Forget the accounts learned so far (tests that re-map access keys on an endpoint). */
+export function forgetCallerAccounts(): void {
+  known().clear();
+}
+
 /**
  * GetCallerIdentity in `region`. `options.endpoint` = STS endpoint (default: the SDK's chain);
  * `options.ec2Endpoint` = the EC2 endpoint in use, to detect a custom EC2 endpoint without STS.
+ * An access key id belongs to one account for its whole life, so the answer is asked once per
+ * access key id and STS endpoint in a process and shared (a destroy of 200 images makes one call);
+ * failures and skips are not kept.
  */
 export async function callerAccount(
   region: string,
@@ -48,6 +64,33 @@ export async function callerAccount(
     retryStrategy: new StsRetryStrategy(options.retry),
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
   });
+  let key: string | undefined;
+  try {
+    const { accessKeyId } = await sts.config.credentials();
+    const endpoint =
+      options.endpoint ?? process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL ?? "";
+    key = `${accessKeyId}|${endpoint || `aws:${region}`}`;
+  } catch {
+    // No credentials: GetCallerIdentity below fails with the SDK's own message.
+  }
+  const cached = key ? known().get(key) : undefined;
+  if (cached) {
+    sts.destroy();
+    return cached;
+  }
+  const answer = ask(sts);
+  if (key) {
+    const k = key;
+    known().set(k, answer);
+    answer.then(
+      (a) => a.accountId === undefined && known().delete(k),
+      () => known().delete(k),
+    );
+  }
+  return answer;
+}
+
+async function ask(sts: STSClient): Promise<CallerAccount> {
   try {
     const out = await sts.send(new GetCallerIdentityCommand({}));
     if (!out.Account) return { skipped: "GetCallerIdentity returned no Account" };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { startLocalAws } from "../../../local-aws";
-import { callerAccount } from "../../../provider/aws/identity";
+import { callerAccount, forgetCallerAccounts } from "../../../provider/aws/identity";
 import { TEST_CREDENTIALS, TEST_REGION, withLocalAws } from "../../support/localAws";
 
 /** A port nothing listens on. */
@@ -19,9 +19,33 @@ describe("callerAccount (STS GetCallerIdentity)", () => {
     timeScale: 0.001,
     accounts: { [TEST_CREDENTIALS.accessKeyId]: "123456789012" },
   });
+  beforeEach(() => forgetCallerAccounts());
 
   it("answers the account of the credentials", async () => {
     assert.deepEqual(await callerAccount(TEST_REGION), { accountId: "123456789012" });
+  });
+
+  it("asks once per access key id: concurrent and later calls share the answer", async () => {
+    const calls = (): number => ctx.aws.log.filter((e) => e.action === "GetCallerIdentity").length;
+    const before = calls();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => callerAccount(TEST_REGION)));
+    assert.ok(answers.every((a) => a.accountId === "123456789012"));
+    assert.equal((await callerAccount(TEST_REGION)).accountId, "123456789012");
+    assert.equal(calls() - before, 1);
+  });
+
+  it("does not keep a failure: the next call asks again", async () => {
+    ctx.aws.faults.inject({
+      action: "GetCallerIdentity",
+      service: "sts",
+      code: "InternalError",
+      status: 500,
+      times: 1,
+    });
+    const before = ctx.aws.log.filter((e) => e.action === "GetCallerIdentity").length;
+    await assert.rejects(callerAccount(TEST_REGION, { retry: { budgetMs: 0 } }));
+    assert.equal((await callerAccount(TEST_REGION)).accountId, "123456789012");
+    assert.equal(ctx.aws.log.filter((e) => e.action === "GetCallerIdentity").length - before, 2);
   });
 
   it("retries throttling like every client", async () => {
