@@ -3,12 +3,14 @@
  * snapshots and IMAGES images seeded straight into the local endpoint's state, AWS's request buckets on
  * (scaled clock), then `managed-ami audit --organization --role-name … --json` as a child process at
  * `--concurrency` 4 and 16. Reports calls per account-region, wall time, peak RSS, throttling as Markdown.
- * Run: `npm run build && npx ts-node --transpile-only bench/audit-org.ts`
+ * Run: `npm run bench:org` (builds first); writes bench/RESULTS.org.md (RESULTS.md, from `npm run bench`, links to it).
  * (env AUDIT_ORG_ACCOUNTS / _REGIONS / _SNAPSHOTS / _IMAGES to resize; defaults 50 × 4 × 2,000 / 400).
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { BIN, rssProbe, runCli } from "./auditProcess";
+import { writeMarkdown } from "./markdown";
 import { startLocalAws, type ImageRecord, type LocalAws } from "../local-aws";
 import { seedOrganization } from "../local-aws/seed";
 
@@ -164,9 +166,13 @@ async function main(): Promise<void> {
           `${doc.orphanedSnapshots.length === orphans && doc.accountErrors.length === 0 && doc.scanned.accounts.length === ACCOUNTS ? `${orphans} (exact)` : `MISMATCH ${doc.orphanedSnapshots.length}/${orphans}`} |`,
       );
     }
-    process.stdout.write(
+    const doc =
       [
-        `### Audit, organization scale (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length}× ${cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM)`,
+        `# Audit, organization scale`,
+        "",
+        `Produced by \`npm run bench:org\` (bench/audit-org.ts), run separately from \`npm run bench\` (it takes minutes).`,
+        "",
+        `### Run of ${new Date().toISOString()} (Node ${process.version}, ${cpus().length}× ${cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM)`,
         "",
         `${ACCOUNTS} accounts × ${REGIONS.length} regions × ${SNAPSHOTS.toLocaleString("en-US")} snapshots / ${IMAGES} images ` +
           `(${(ACCOUNTS * REGIONS.length * SNAPSHOTS).toLocaleString("en-US")} snapshots, ${orphans.toLocaleString("en-US")} orphaned); local endpoint, AWS's buckets on, clock ×${Math.round(1 / TIME_SCALE)}; ` +
@@ -175,8 +181,9 @@ async function main(): Promise<void> {
         "| --concurrency | wall | API calls | EC2 calls per account-region | throttled | failed | peak RSS | orphans reported |",
         "|---|---|---|---|---|---|---|---|",
         ...rows,
-      ].join("\n") + "\n",
-    );
+      ].join("\n") + "\n";
+    process.stdout.write(doc);
+    await writeMarkdown(join(__dirname, "RESULTS.org.md"), doc);
   } finally {
     await aws.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -8,10 +8,7 @@
  * endpoint without DeleteAssociatedSnapshots (full mode only: 800 DeleteSnapshot take 140 s).
  * Run alone: `npx ts-node --transpile-only bench/destroy.ts` (BENCH_QUICK=1, BENCH_AMIS, BENCH_REPEATS).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { DeregisterImageCommand, DescribeImageReferencesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { ec2Client } from "../provider/aws/clients";
+import { DeregisterImageCommand, EC2Client } from "@aws-sdk/client-ec2";
 import type { LocalAws } from "../local-aws";
 import { coalesceStats } from "../provider/aws/coalesce";
 import { ManagedAmiProvider } from "../provider/provider";
@@ -33,11 +30,6 @@ import {
 } from "./harness";
 
 export const AMIS = Number(process.env.BENCH_AMIS ?? 200);
-/**
- * The in-use guard (spec v2) asks DescribeImageReferences before deregistering. Until the installed
- * runtime has it (dist/provider/inUse.js), the benchmark makes that call for each delete itself.
- */
-export const EMULATE_GUARD = !existsSync(join(__dirname, "..", "dist", "provider", "inUse.js"));
 export const SNAPSHOTS_PER_AMI = Number(process.env.BENCH_SNAPSHOTS_PER_AMI ?? 4);
 /** Repetitions of the main run (timing varies a little from run to run). */
 export const REPEATS = Number(process.env.BENCH_REPEATS ?? (QUICK ? 1 : 3));
@@ -119,15 +111,7 @@ async function runOne(
       : undefined;
     const realStart = Date.now();
     const simStart = aws.clock.now();
-    const del = async (o: ManagedAmiOutputs): Promise<void> => {
-      if (EMULATE_GUARD) {
-        // The in-use guard's call, as the spec's guard makes it: one plain per-image lookup.
-        await ec2Client(REGION).send(
-          new DescribeImageReferencesCommand({ ImageIds: [o.imageId], IncludeAllResourceTypes: true }),
-        );
-      }
-      await provider.delete(o.imageId, o);
-    };
+    const del = (o: ManagedAmiOutputs): Promise<void> => provider.delete(o.imageId, o);
     const settled = await Promise.allSettled(outs.map(del));
     const simEnd = aws.clock.now();
     const realS = (Date.now() - realStart) / 1000;
@@ -237,9 +221,7 @@ export function destroyMarkdown(results: DestroyResult[]): string {
       `"Bound" is the least time those buckets allow for the calls they accepted (ours and the competing tool's), the slowest bucket deciding; ` +
       `"ratio" is wall ÷ bound (goal ≤ 1.05). Calls and throttled answers are ours; throttled % is of our accepted calls (goal ≤ 5%). ` +
       `The competing tool is another access key of the same account deregistering its own images at 2.5/s with no retries. ` +
-      (EMULATE_GUARD
-        ? "In-use guard: not in this build's teardown yet, so each delete first makes the guard's call itself (a plain DescribeImageReferences for its image, through the same client layer)."
-        : "In-use guard: on (the provider's own teardown)."),
+      "In-use guard: on (the provider's own teardown: DescribeImageReferences before each DeregisterImage).",
     "",
     "| run | wall (s) | bound (s) | ratio | calls/AMI | throttled (%) | other errors | failed deletes | left: snapshots / images | competitor accepted / throttled |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",

@@ -6,7 +6,7 @@
  * written to bench/RESULTS.quick.md.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import {
@@ -20,6 +20,7 @@ import {
   type DestroyResult,
 } from "./destroy";
 import { clockLine, f1, f2, QUICK } from "./harness";
+import { writeMarkdown } from "./markdown";
 import { benchRefresh, REFRESH_AMIS, refreshMarkdown, type RefreshResult } from "./refresh";
 import { benchState, stateMarkdown } from "./state";
 
@@ -53,8 +54,15 @@ function auditSection(): string {
     const err = (run.stderr ?? "").trim().split("\n").slice(-15).join("\n");
     return `## 4. Audit scale\n\nbench/audit.ts exited with ${run.status ?? run.signal}:\n\n\`\`\`\n${err}\n\`\`\`\n${out ? `\n${out}` : ""}`;
   }
-  return /^#+ /m.test(out) ? out : `## 4. Audit scale\n\n${out}`;
+  const section = /^## /m.test(out) ? out : `## 4. Audit scale\n\n${out}`;
+  return `${section}\n\n${ORG_NOTE}`;
 }
+
+/** The organization-scale audit takes minutes: its own command and file. */
+const ORG_NOTE =
+  "### Organization scale\n\n" +
+  "Run separately: `npm run bench:org` writes [RESULTS.org.md](RESULTS.org.md) (50 accounts × 4 regions × 2,000 snapshots / 400 images, " +
+  "`managed-ami audit --organization` at `--concurrency` 4 and 16).";
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -118,7 +126,7 @@ async function main(): Promise<void> {
   ].join("\n");
   // Quick mode is for iteration: its figures never replace the ones RESULTS.md quotes.
   const out = QUICK ? "RESULTS.quick.md" : "RESULTS.md";
-  writeFileSync(join(__dirname, out), doc);
+  await writeMarkdown(join(__dirname, out), doc);
   console.log(`\nwrote ${join("bench", out)}`);
 }
 

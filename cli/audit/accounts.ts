@@ -11,12 +11,45 @@ import {
 } from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { BudgetRetryStrategy, failFast } from "../../provider/aws/clients";
 import { errorCode, errorMessage, isAccessDenied } from "../../provider/aws/errors";
 
 /** Refresh assumed-role credentials this long before they expire. */
 export const REFRESH_BEFORE_MS = 5 * 60_000;
 /** Session length asked of AssumeRole (AWS's default and the role's usual maximum). */
 export const SESSION_SECONDS = 3600;
+
+/** Socket timeouts of the audit's STS and Organizations clients (as the EC2 and S3 clients'). */
+const REQUEST_HANDLER = { connectionTimeout: 5_000, requestTimeout: 60_000, throwOnRequestTimeout: true };
+
+/**
+ * The audit's STS client in `region`: endpoint and credentials from the SDK's chain
+ * (`AWS_ENDPOINT_URL_STS`, …); retries like every client of the package, and an unreachable or invalid
+ * endpoint fails within seconds naming the endpoint and what set it.
+ */
+export function stsClient(region: string): STSClient {
+  const client = new STSClient({
+    region,
+    maxAttempts: 10_000,
+    retryStrategy: new BudgetRetryStrategy({ budgetMs: 60_000 }),
+    requestHandler: REQUEST_HANDLER,
+  });
+  failFast(client, "STS", region);
+  return client;
+}
+
+/** The audit's Organizations client (its endpoint is in us-east-1), failing fast like `stsClient`. */
+export function organizationsClient(): OrganizationsClient {
+  const region = "us-east-1";
+  const client = new OrganizationsClient({
+    region,
+    maxAttempts: 10_000,
+    retryStrategy: new BudgetRetryStrategy({ budgetMs: 60_000 }),
+    requestHandler: REQUEST_HANDLER,
+  });
+  failFast(client, "Organizations", region);
+  return client;
+}
 
 /** The caller's own account (STS GetCallerIdentity). */
 export async function callerAccount(sts: STSClient): Promise<string> {

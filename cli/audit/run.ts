@@ -4,12 +4,17 @@
  * 0 nothing found or all deleted, 1 orphans found (CI can gate on it), 2 usage or AWS error.
  */
 import { DescribeRegionsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { STSClient } from "@aws-sdk/client-sts";
+import type { OrganizationsClient } from "@aws-sdk/client-organizations";
+import type { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createInterface } from "node:readline";
-import { ec2Client, s3Client } from "../../provider/aws/clients";
+import {
+  ec2Client,
+  EndpointUnreachableError,
+  InvalidEndpointError,
+  s3Client,
+} from "../../provider/aws/clients";
 import {
   errorCode,
   errorMessage,
@@ -24,7 +29,9 @@ import {
   callerAccount,
   enterError,
   organizationAccounts,
+  organizationsClient,
   roleArnFor,
+  stsClient,
 } from "./accounts";
 import type { OrphanedBundle } from "./bundles";
 import type { UnusedImage } from "./unusedImages";
@@ -211,6 +218,11 @@ export function defaultClients(credentials?: AwsCredentialIdentityProvider): Aud
   };
 }
 
+/** The endpoint could not be reached or is not a URL: its own message says which and how to fix it. */
+function unreachable(err: unknown): boolean {
+  return err instanceof EndpointUnreachableError || err instanceof InvalidEndpointError;
+}
+
 /** One account to scan: its id and the clients acting in it. */
 interface Target {
   accountId: string;
@@ -236,7 +248,7 @@ export async function runAudit(flags: AuditFlags, io: AuditIo, deps: AuditDeps =
     const home = await homeRegion(plan.regions[0], plan.allRegions);
     await checkCredentials(clients.ec2(home));
     const regions = await chooseRegions(clients.ec2(home), plan, home, io);
-    const sts = deps.sts?.() ?? new STSClient({ region: home, maxAttempts: 3 });
+    const sts = deps.sts?.() ?? stsClient(home);
     const targets = await chooseAccounts(plan, clients, sts, deps, io);
 
     const bar = progressBar(io.stderr);
@@ -397,6 +409,7 @@ async function chooseAccounts(
   try {
     caller = await callerAccount(sts);
   } catch (err) {
+    if (unreachable(err)) throw new AuditError(errorMessage(err), { cause: err });
     if (multi) {
       throw new AuditError(
         `sts:GetCallerIdentity failed (${errorCode(err) || "error"}: ${errorMessage(err)}): the audit needs it to tell the caller's account from the others. Grant it, or check AWS_ENDPOINT_URL_STS.`,
@@ -408,13 +421,14 @@ async function chooseAccounts(
   if (!multi) return [{ accountId: caller, clients }];
   let ids = plan.accounts;
   if (plan.organization) {
-    const org = deps.organizations?.() ?? new OrganizationsClient({ region: "us-east-1", maxAttempts: 3 });
+    const org = deps.organizations?.() ?? organizationsClient();
     try {
       const listed = await organizationAccounts(org);
       ids = listed.active;
       for (const s of listed.skipped)
         io.stderr.write(`note: account ${s.accountId} is ${s.status} in the organization; not scanned.\n`);
     } catch (err) {
+      if (unreachable(err)) throw new AuditError(errorMessage(err), { cause: err });
       throw new AuditError(
         `organizations:ListAccounts failed (${errorCode(err) || "error"}: ${errorMessage(err)}). Run --organization with credentials of the management account (or a delegated administrator) allowed organizations:ListAccounts, or pass --accounts.`,
         { cause: err },

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { startLocalAws, type LocalAws } from "../../local-aws";
 import { ROOT, runCli } from "./seed";
 
 const BIN = join(ROOT, "dist", "cli", "managed-ami.js");
@@ -76,5 +77,57 @@ describe("managed-ami audit fails fast when AWS cannot be reached", function () 
     assert.ok((Date.now() - started) / 1000 < 10);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /"localhost:4566" \(set by AWS_ENDPOINT_URL_EC2\) is not a valid endpoint URL/);
+  });
+
+  describe("the STS and Organizations clients of a multi-account audit", () => {
+    let aws: LocalAws;
+    before(async () => {
+      aws = await startLocalAws({ timeScale: 0.001 });
+    });
+    after(() => aws.stop());
+
+    it("an unreachable STS endpoint (--accounts): exits within 10 s naming it and AWS_ENDPOINT_URL_STS", async () => {
+      const url = `http://127.0.0.1:${await closedPort()}`;
+      const started = Date.now();
+      const r = await runCli(
+        ["audit", "--region", "us-east-1", "--accounts", "111122223333", "--role-name", "Audit"],
+        env({
+          AWS_ENDPOINT_URL_EC2: aws.endpoint,
+          AWS_ENDPOINT_URL_S3: aws.endpoint,
+          AWS_ENDPOINT_URL_STS: url,
+        }),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      assert.ok(seconds < 10, `took ${seconds} s`);
+      assert.equal(r.code, 2);
+      assert.ok(
+        r.stderr.includes(`Cannot reach the STS endpoint ${url} (set by AWS_ENDPOINT_URL_STS)`),
+        r.stderr,
+      );
+      assert.doesNotMatch(r.stderr, /Grant it/, "an unreachable endpoint is not a permission problem");
+    });
+
+    it("an unreachable Organizations endpoint (--organization): exits within 10 s naming it", async () => {
+      const url = `http://127.0.0.1:${await closedPort()}`;
+      const started = Date.now();
+      const r = await runCli(
+        ["audit", "--region", "us-east-1", "--organization", "--role-name", "Audit"],
+        env({
+          AWS_ENDPOINT_URL_EC2: aws.endpoint,
+          AWS_ENDPOINT_URL_S3: aws.endpoint,
+          AWS_ENDPOINT_URL_STS: aws.endpoint,
+          AWS_ENDPOINT_URL_ORGANIZATIONS: url,
+        }),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      assert.ok(seconds < 10, `took ${seconds} s`);
+      assert.equal(r.code, 2);
+      assert.ok(
+        r.stderr.includes(
+          `Cannot reach the Organizations endpoint ${url} (set by AWS_ENDPOINT_URL_ORGANIZATIONS)`,
+        ),
+        r.stderr,
+      );
+    });
   });
 });
