@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ec2For, s3For, withLocalAws, TEST_CREDENTIALS } from "../support/localAws";
 import {
@@ -281,6 +281,30 @@ describe("managed-ami audit (built CLI as a child process)", () => {
     ])
       assert.ok(r.stdout.includes(flag), flag);
     assert.ok(!r.stdout.includes("(default: [])"), r.stdout);
+  });
+
+  it("accepts every flag docs/audit.md documents (the flag table)", async () => {
+    const doc = readFileSync(join(ROOT, "docs", "audit.md"), "utf8");
+    const documented = [...doc.matchAll(/^\| `(--[a-z-]+)/gm)].map((m) => m[1]);
+    assert.ok(documented.length >= 15, `found ${documented.length} flags in docs/audit.md`);
+    const r = await cli(["--help"]);
+    for (const flag of documented)
+      assert.ok(r.stdout.includes(`${flag} `), `${flag} is documented but not a CLI flag`);
+  });
+
+  it("--unused-images AGE lists an idle own image nothing launches from (JSON unusedImages)", async () => {
+    const idle = await liveImage(ctx.aws, ec2For(ctx.aws), "idle-web");
+    // The CLI runs on the real clock: make the image two days old on it.
+    const record = ctx.aws.state.images.get(idle.imageId);
+    assert.ok(record);
+    record.creationDate = Date.now() - 2 * 86_400_000;
+    const r = await cli(["--json", "--unused-images", "1d"]);
+    assert.ok(r.code === 0 || r.code === 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as { unusedImages?: { imageId: string }[] };
+    assert.ok(
+      doc.unusedImages?.some((u) => u.imageId === idle.imageId),
+      JSON.stringify(doc.unusedImages),
+    );
   });
 
   it("prints no AWS SDK Node-version notice", async () => {
