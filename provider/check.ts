@@ -1,6 +1,7 @@
 /**
  * `check`: every bad input fails here, before any AWS call, with the property and the fix.
- * Pure: no client, no network, no environment. Unknown values (preview) pass at any depth.
+ * Pure: no client, no network, no environment (only the clock: a new deprecationTime must be ahead).
+ * Unknown values (preview) pass at any depth.
  * The inputs are returned as written — defaults are applied where they are used (see validation/defaults.ts) —
  * except an absent `name`, which is filled in (see validation/autoName.ts).
  */
@@ -68,7 +69,7 @@ export function checkInputs(
   checkOptional(n, "region", regionProblem, failures);
   checkTags(n.tags, "tags", failures);
   for (const flag of Object.keys(FLAG_DEFAULTS)) optionalBoolean(n, flag, "", failures);
-  checkLifecycle(n, failures);
+  checkLifecycle(n, failures, (olds ?? {}) as Record<string, unknown>);
 
   if (failures.list.length > 0 || sources.length !== 1)
     return { inputs: news as ManagedAmiInputs, failures: failures.list };

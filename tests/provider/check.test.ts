@@ -145,6 +145,8 @@ describe("checkInputs", () => {
     { title: "whenInUse not fail/warn", source: "fromSnapshots", change: (i) => (i.whenInUse = "ignore"), property: "whenInUse", fix: /must be "fail" or "warn"/ },
     { title: "deprecationTime not ISO 8601", source: "fromInstance", change: (i) => (i.deprecationTime = "next tuesday"), property: "deprecationTime", fix: /ISO 8601 date-time string.*2030-01-31T00:00:00Z/ },
     { title: "deprecationTime a number", source: "fromInstance", change: (i) => (i.deprecationTime = 1893456000000), property: "deprecationTime", fix: /must be an ISO 8601/ },
+    { title: "deprecationTime in the past", source: "fromInstance", change: (i) => (i.deprecationTime = "2020-01-01T00:00:00Z"), property: "deprecationTime", fix: /is in the past, and AWS deprecates only at a future time; use a later date-time/ },
+    { title: "deprecationTime more than 10 years ahead", source: "fromInstance", change: (i) => (i.deprecationTime = new Date(Date.now() + 11 * 365 * 86_400_000).toISOString()), property: "deprecationTime", fix: /more than 10 years ahead, AWS's limit/ },
     { title: "disabled not a boolean", source: "copyOf", change: (i) => (i.disabled = "yes"), property: "disabled", fix: /boolean/ },
     { title: "deregistrationProtection not a boolean", source: "adopt", change: (i) => (i.deregistrationProtection = 1), property: "deregistrationProtection", fix: /boolean/ },
     { title: "name too short", source: "fromInstance", change: (i) => (i.name = "ab"), property: "name", fix: /at least 3; use 3-128 characters/ },
@@ -267,6 +269,22 @@ describe("checkInputs", () => {
       const news = base("fromInstance");
       news.whenInUse = "never";
       assert.match(check(news).failures[0].reason, /^whenInUse must be "fail" or "warn"/);
+    });
+  });
+
+  describe("deprecationTime against the previous inputs", () => {
+    it("an unchanged deprecationTime that has passed since the last update is not re-judged", () => {
+      const olds = { ...base("fromInstance"), deprecationTime: "2020-01-01T00:00:00Z" };
+      assert.deepEqual(check({ ...olds }, olds).failures, []);
+    });
+
+    it("a changed one must be ahead again", () => {
+      const olds = { ...base("fromInstance"), deprecationTime: "2031-01-01T00:00:00Z" };
+      const failures = check({ ...olds, deprecationTime: "2020-06-01T00:00:00Z" }, olds).failures ?? [];
+      assert.deepEqual(
+        failures.map((f) => f.property),
+        ["deprecationTime"],
+      );
     });
   });
 

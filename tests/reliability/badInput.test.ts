@@ -141,6 +141,11 @@ const BAD: [string, unknown, string][] = [
     "whenInUse",
   ],
   [
+    "deprecationTime in the past",
+    { name: "web", fromInstance: { instanceId: INSTANCE }, deprecationTime: "2020-01-01T00:00:00Z" },
+    "deprecationTime",
+  ],
+  [
     "deprecationTime not ISO 8601",
     { name: "web", fromInstance: { instanceId: INSTANCE }, deprecationTime: "soon" },
     "deprecationTime",
