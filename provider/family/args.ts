@@ -61,6 +61,12 @@ function isInt(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v);
 }
 
+/** A value as a message shows it: JSON, except what JSON hides (NaN, Infinity, undefined). */
+function shown(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  return value === undefined ? "undefined" : JSON.stringify(value);
+}
+
 /** Validates `args` and applies defaults; throws `FamilyArgsError` listing every problem. */
 export function validateFamilyArgs(family: string, args: ManagedAmiFamilyArgs | undefined): FamilySettings {
   const a = (args ?? {}) as Partial<ManagedAmiFamilyArgs> & Record<string, unknown>;
@@ -132,17 +138,17 @@ export function validateFamilyArgs(family: string, args: ManagedAmiFamilyArgs | 
     );
   else if (!isInt(a.keep) || a.keep < 1)
     problems.push(
-      `keep: must be an integer of at least 1 (got ${JSON.stringify(a.keep)}); the newest image must stay enabled.`,
+      `keep: must be an integer of at least 1 (got ${shown(a.keep)}); the newest image must stay enabled.`,
     );
   if (a.keepDisabled !== undefined && (!isInt(a.keepDisabled) || a.keepDisabled < 0))
     problems.push(
-      `keepDisabled: must be an integer of 0 or more (got ${JSON.stringify(a.keepDisabled)}); it is the number of disabled rollback spares.`,
+      `keepDisabled: must be an integer of 0 or more (got ${shown(a.keepDisabled)}); it is the number of disabled rollback spares.`,
     );
   if (
     a.minAgeDays !== undefined &&
     (typeof a.minAgeDays !== "number" || !Number.isFinite(a.minAgeDays) || a.minAgeDays < 0)
   )
-    problems.push(`minAgeDays: must be a number of days, 0 or more (got ${JSON.stringify(a.minAgeDays)}).`);
+    problems.push(`minAgeDays: must be a number of days, 0 or more (got ${shown(a.minAgeDays)}).`);
 
   const pin: string[] = [];
   if (a.pin !== undefined) {
@@ -158,7 +164,7 @@ export function validateFamilyArgs(family: string, args: ManagedAmiFamilyArgs | 
       });
   }
   if (a.whenInUse !== undefined && a.whenInUse !== "fail" && a.whenInUse !== "warn")
-    problems.push(`whenInUse: must be "fail" or "warn" (got ${JSON.stringify(a.whenInUse)}).`);
+    problems.push(`whenInUse: must be "fail" or "warn" (got ${shown(a.whenInUse)}).`);
   if (a.deleteSnapshots !== undefined && typeof a.deleteSnapshots !== "boolean")
     problems.push(`deleteSnapshots: must be true or false.`);
   if (a.region !== undefined && (typeof a.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(a.region)))

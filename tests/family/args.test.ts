@@ -53,6 +53,11 @@ describe("family arguments", () => {
     ["keep 0", { ...BASE, keep: 0 }, /^keep: must be an integer of at least 1 \(got 0\)/],
     ["keep negative", { ...BASE, keep: -1 }, /^keep: must be an integer of at least 1/],
     ["keep fractional", { ...BASE, keep: 1.5 }, /^keep: must be an integer/],
+    [
+      "keep NaN (shown as NaN, not null)",
+      { ...BASE, keep: NaN },
+      /^keep: must be an integer of at least 1 \(got NaN\)/,
+    ],
     ["keep missing", { namePrefix: "web-" }, /^keep: is required/],
     [
       "keepDisabled negative",
