@@ -113,7 +113,7 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
   };
 
   // 1. Look the image up. NotFound or state `deregistered`: AWS says it is gone. An empty answer
-  //    proves nothing (it may lag): the image is deregistered anyway in step 5.
+  //    proves nothing (it may lag): the image is deregistered anyway in step 6.
   const found = await lookupImage(ec2, imageId).catch((err: unknown) =>
     fail(`${describeCall("DescribeImages", err)}; nothing was deleted. ${fixFor(err)}`, err),
   );
@@ -121,51 +121,42 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
   let sawGone = found.notFound || image?.State === "deregistered";
   const registered = !isGone(image);
 
-  // 2. Deregistration protection: turn it off when allowed, else fail before anything is deleted.
-  if (registered) await handleProtection(ec2, image, outputs, clock, fail);
+  // 2. Deregistration protection without disableDeregistrationProtection: fail before any change.
+  if (registered) refuseProtected(image, outputs, clock, fail);
 
-  // 3. In-use guard (spec v2): a blocking reference (launch template $Default/$Latest, SSM parameter,
-  //    Image Builder recipe) fails here under whenInUse "fail", before anything changes (see inUse.ts).
-  if (registered) {
-    const inUse = await guardInUse(ec2, imageId, outputs.whenInUse ?? "fail", label).catch((err: unknown) =>
-      err instanceof ImageInUseError
-        ? failInUse(err)
-        : fail(`${describeCall("DescribeImageReferences", err)}; nothing was deleted. ${fixFor(err)}`, err),
-    );
-    result.warnings.push(...inUse);
-  }
+  // 3. Read at once what the decisions before deregistering need (reads only, shared with concurrent
+  //    destroys): what would still launch from the image (the in-use guard, see inUse.ts), its Windows
+  //    fast launch state, and the recorded snapshots' state — which exist (size, tier, claim tags),
+  //    which are locked, which archived ones are inside the 90-day minimum. Failures count in this order.
+  const fastLaunchApplies =
+    registered && (image?.RootDeviceType ?? outputs.rootDeviceType) !== "instance-store";
+  const inUseRead: Promise<string[]> = registered
+    ? guardInUse(ec2, imageId, outputs.whenInUse ?? "fail", label).catch((err: unknown) =>
+        err instanceof ImageInUseError
+          ? failInUse(err)
+          : fail(`${describeCall("DescribeImageReferences", err)}; nothing was deleted. ${fixFor(err)}`, err),
+      )
+    : Promise.resolve([]);
+  const fastLaunchRead = fastLaunchApplies ? readFastLaunch(ec2, imageId, fail) : Promise.resolve(undefined);
+  const snapshotsRead = readSnapshotState(ec2, outputs, deleteSnapshots, clock, fail);
+  for (const read of [inUseRead, fastLaunchRead, snapshotsRead]) read.catch(() => undefined);
+  result.warnings.push(...(await inUseRead));
+  const fastLaunch = await fastLaunchRead;
+  const { recorded, facts, locks, archiveDays } = await snapshotsRead;
 
-  // 4. Windows fast launch: turn it off and wait (bounded) until it is off, before deregistering.
-  if (registered && (image?.RootDeviceType ?? outputs.rootDeviceType) !== "instance-store")
+  // 4. Nothing blocks: turn deregistration protection off when allowed (a cooldown fails with its end).
+  if (registered) await disableProtection(ec2, image, outputs, clock, fail);
+
+  // 5. Windows fast launch on: turn it off and wait (bounded) until it is off, before deregistering.
+  if (fastLaunch !== undefined)
     await turnOffFastLaunch(
       ec2,
       imageId,
+      fastLaunch,
       deps.fastLaunchTimeoutMs ?? DEFAULT_FAST_LAUNCH_TIMEOUT_MS,
       clock,
       fail,
     );
-
-  // 5. Read the recorded snapshots' state before anything is deleted: which exist (size, tier, claim
-  //    tags), which are locked, which archived ones are inside the 90-day minimum.
-  const recorded = await recordedSnapshots(ec2, outputs, deleteSnapshots).catch((err: unknown) =>
-    fail(
-      `${describeCall("DescribeSnapshots", err)} while looking for the snapshots of an unfinished create; nothing was deleted. ${fixFor(err)}`,
-      err,
-    ),
-  );
-  const facts = await describeSnapshots(ec2, recorded).catch((err: unknown) =>
-    fail(`${describeCall("DescribeSnapshots", err)}; nothing was deleted. ${fixFor(err)}`, err),
-  );
-  const locks = deleteSnapshots
-    ? await activeLocks(ec2, [...facts.keys()]).catch((err: unknown) =>
-        fail(`${describeCall("DescribeLockedSnapshots", err)}; nothing was deleted. ${fixFor(err)}`, err),
-      )
-    : new Map<string, SnapshotLock>();
-  const archived = [...facts.values()].filter((f) => f.storageTier === "archive").map((f) => f.snapshotId);
-  const archiveDays =
-    deleteSnapshots && archived.length > 0
-      ? await archiveDaysRemaining(ec2, archived, clock.now()).catch(() => new Map<string, number>())
-      : new Map<string, number>();
 
   // 6. Deregister — also after an empty answer (NotFound then means gone). AWS's DeleteAssociatedSnapshots
   //    is asked for only when every snapshot of the image is recorded and none is locked.
@@ -250,58 +241,108 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
 
 type Fail = (what: string, err: unknown) => never;
 
-/** Step 2: protection on → turn it off when allowed (a cooldown fails with its end), else fail. */
-async function handleProtection(
+/** Step 2: protection on (or in its cooldown) and not allowed to turn it off → fail, nothing changed. */
+function refuseProtected(
+  image: Image | undefined,
+  outputs: ManagedAmiOutputs,
+  clock: Clock,
+  fail: Fail,
+): void {
+  const protection = protectionState(image?.DeregistrationProtection, clock.now());
+  if (protection.kind === "on" && !outputs.disableDeregistrationProtection) {
+    fail(
+      `deregistration protection is on (${protection.text}); nothing was deleted. ` +
+        `Set disableDeregistrationProtection: true and run pulumi up, then destroy again; ` +
+        `or run: aws ec2 disable-image-deregistration-protection --image-id ${outputs.imageId}`,
+      undefined,
+    );
+  }
+  if (protection.kind === "cooldown") cooldownFailure(protection, fail);
+}
+
+/** Step 4: protection on and allowed → turn it off; a cooldown that keeps it protected fails with its end. */
+async function disableProtection(
   ec2: Ec2,
   image: Image | undefined,
   outputs: ManagedAmiOutputs,
   clock: Clock,
   fail: Fail,
 ): Promise<void> {
-  const imageId = outputs.imageId;
-  let protection: ProtectionState = protectionState(image?.DeregistrationProtection, clock.now());
-  if (protection.kind === "on") {
-    if (!outputs.disableDeregistrationProtection) {
-      fail(
-        `deregistration protection is on (${protection.text}); nothing was deleted. ` +
-          `Set disableDeregistrationProtection: true and run pulumi up, then destroy again; ` +
-          `or run: aws ec2 disable-image-deregistration-protection --image-id ${imageId}`,
-        undefined,
-      );
-    }
-    protection = await disableDeregistrationProtection(ec2, imageId, clock.now).catch((err: unknown) =>
+  if (protectionState(image?.DeregistrationProtection, clock.now()).kind !== "on") return;
+  const protection = await disableDeregistrationProtection(ec2, outputs.imageId, clock.now).catch(
+    (err: unknown) =>
       fail(
         `${describeCall("DisableImageDeregistrationProtection", err)}; nothing was deleted. ${fixFor(err)}`,
         err,
       ),
-    );
-  }
-  if (protection.kind !== "off") {
-    const lifts =
-      protection.kind === "cooldown" && protection.liftsAt ? protection.liftsAt.toISOString() : undefined;
-    fail(
-      `deregistration protection is off but its cooldown keeps the image protected ` +
-        `${lifts ? `until ${lifts}` : `(${protection.text})`}; nothing was deleted. ` +
-        `Run destroy again ${lifts ? `after ${lifts}` : "when the cooldown has passed"}.`,
-      undefined,
-    );
-  }
+  );
+  if (protection.kind !== "off") cooldownFailure(protection, fail);
 }
 
-/** Step 4: DescribeFastLaunchImages; when on, DisableFastLaunch and poll until it is gone, bounded. */
+function cooldownFailure(protection: Exclude<ProtectionState, { kind: "off" }>, fail: Fail): never {
+  const lifts =
+    protection.kind === "cooldown" && protection.liftsAt ? protection.liftsAt.toISOString() : undefined;
+  return fail(
+    `deregistration protection is off but its cooldown keeps the image protected ` +
+      `${lifts ? `until ${lifts}` : `(${protection.text})`}; nothing was deleted. ` +
+      `Run destroy again ${lifts ? `after ${lifts}` : "when the cooldown has passed"}.`,
+    undefined,
+  );
+}
+
+/** Step 3: the snapshots this destroy works on, their facts, their locks, archive days left. */
+async function readSnapshotState(
+  ec2: Ec2,
+  outputs: ManagedAmiOutputs,
+  deleteSnapshots: boolean,
+  clock: Clock,
+  fail: Fail,
+): Promise<{
+  recorded: string[];
+  facts: Awaited<ReturnType<typeof describeSnapshots>>;
+  locks: Map<string, SnapshotLock>;
+  archiveDays: Map<string, number>;
+}> {
+  const recorded = await recordedSnapshots(ec2, outputs, deleteSnapshots).catch((err: unknown) =>
+    fail(
+      `${describeCall("DescribeSnapshots", err)} while looking for the snapshots of an unfinished create; nothing was deleted. ${fixFor(err)}`,
+      err,
+    ),
+  );
+  const facts = await describeSnapshots(ec2, recorded).catch((err: unknown) =>
+    fail(`${describeCall("DescribeSnapshots", err)}; nothing was deleted. ${fixFor(err)}`, err),
+  );
+  const locks = deleteSnapshots
+    ? await activeLocks(ec2, [...facts.keys()]).catch((err: unknown) =>
+        fail(`${describeCall("DescribeLockedSnapshots", err)}; nothing was deleted. ${fixFor(err)}`, err),
+      )
+    : new Map<string, SnapshotLock>();
+  const archived = [...facts.values()].filter((f) => f.storageTier === "archive").map((f) => f.snapshotId);
+  const archiveDays =
+    deleteSnapshots && archived.length > 0
+      ? await archiveDaysRemaining(ec2, archived, clock.now()).catch(() => new Map<string, number>())
+      : new Map<string, number>();
+  return { recorded, facts, locks, archiveDays };
+}
+
+/** Step 3: the image's fast launch state (DescribeFastLaunchImages); undefined when it has none. */
+function readFastLaunch(ec2: Ec2, imageId: string, fail: Fail): Promise<string | undefined> {
+  return fastLaunchState(ec2, imageId).catch((err: unknown) =>
+    fail(`${describeCall("DescribeFastLaunchImages", err)}; nothing was deleted. ${fixFor(err)}`, err),
+  );
+}
+
+/** Step 5: fast launch in state `initial`: when on, DisableFastLaunch; then poll until it is gone, bounded. */
 async function turnOffFastLaunch(
   ec2: Ec2,
   imageId: string,
+  initial: string,
   timeoutMs: number,
   clock: Clock,
   fail: Fail,
 ): Promise<void> {
-  const read = () =>
-    fastLaunchState(ec2, imageId).catch((err: unknown) =>
-      fail(`${describeCall("DescribeFastLaunchImages", err)}; nothing was deleted. ${fixFor(err)}`, err),
-    );
-  let state = await read();
-  if (state === undefined) return;
+  const read = () => readFastLaunch(ec2, imageId, fail);
+  let state: string | undefined = initial;
   if (fastLaunchIsOn(state)) {
     await disableFastLaunch(ec2, imageId).catch((err: unknown) =>
       fail(

@@ -109,6 +109,27 @@ describe("in-use guard (teardown step between protection handling and deregistra
     assert.ok(!calls.some((c) => /^(Deregister|Delete)/.test(c)), `mutating calls: ${calls.join(", ")}`);
   });
 
+  it("with disableDeregistrationProtection, an image in use keeps its protection: the guard fails before any change", async () => {
+    const outs = await ebsAmi(env, 1);
+    const record = env.aws.state.images.get(outs.imageId);
+    assert.ok(record);
+    record.protection = { enabled: true, withCooldown: false };
+    const lt = await launchTemplate(env.ec2, outs.imageId);
+    const mark = env.aws.log.length;
+    await expectInUse(teardown({ ...outs, disableDeregistrationProtection: true }, deps(env)), lt.arn);
+    assert.equal(
+      env.aws.state.images.get(outs.imageId)?.protection.enabled,
+      true,
+      "protection was turned off",
+    );
+    assertUntouched(env, outs);
+    const calls = callsSince(env, mark);
+    assert.ok(
+      !calls.some((c) => /^(Disable|Deregister|Delete)/.test(c)),
+      `mutating calls: ${calls.join(", ")}`,
+    );
+  });
+
   it("a template whose only $Latest (not default) version uses the image still blocks, naming that version", async () => {
     const other = await registerEbs(env.ec2, [await makeSnapshot(env.ec2)]);
     const outs = await ebsAmi(env, 1);
