@@ -70,6 +70,10 @@ export function buildProgram(
       "--recycle-bin",
       "also list snapshots and images in the Recycle Bin (billed until they leave; never deleted)",
     )
+    .option(
+      "--unused-images <age>",
+      "also list own images not launched for this long that nothing would launch from (e.g. 90d; never deregistered)",
+    )
     .addOption(new Option("--delete", "delete what is listed, after confirmation (or --yes)"))
     .option("--yes", "with --delete: do not ask for confirmation")
     .option("--dry-run", "with --delete: check DeleteSnapshot permissions with EC2 DryRun; delete nothing")
