@@ -113,7 +113,7 @@ export async function teardown(outputs: ManagedAmiOutputs, deps: TeardownDeps = 
   };
 
   // 1. Look the image up. NotFound or state `deregistered`: AWS says it is gone. An empty answer
-  //    proves nothing (it may lag): the image is deregistered anyway in step 5.
+  //    proves nothing (it may lag): the image is deregistered anyway in step 6.
   const found = await lookupImage(ec2, imageId).catch((err: unknown) =>
     fail(`${describeCall("DescribeImages", err)}; nothing was deleted. ${fixFor(err)}`, err),
   );
