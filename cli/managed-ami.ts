@@ -72,7 +72,7 @@ export function buildProgram(
     )
     .option(
       "--unused-images <age>",
-      "also list own images idle this long that nothing would launch from (never deregistered): 90d",
+      "also list own images not launched for this long that nothing would launch from (e.g. 90d; never deregistered)",
     )
     .addOption(new Option("--delete", "delete what is listed, after confirmation (or --yes)"))
     .option("--yes", "with --delete: do not ask for confirmation")

@@ -1,7 +1,7 @@
 /**
  * `diff`: what a change of inputs does to an existing ManagedAmi. Pure — no AWS call.
  * Replace on a change of source, `name` or an explicitly set `region`; update in place for
- * `description`, `tags`, the three delete flags and the lifecycle inputs (validation/lifecycle.ts). See docs/readme/validation.md.
+ * `description`, `tags`, the three delete flags and the lifecycle inputs (validation/lifecycle.ts). See docs/inputs.md.
  */
 import type { DiffResult } from "@pulumi/pulumi/dynamic";
 import { ManagedAmiInputs, ManagedAmiOutputs, SOURCE_KEYS, SourceKey } from "./types";

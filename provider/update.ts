@@ -1,8 +1,9 @@
 /**
  * update in place: `description` (ModifyImageAttribute), `tags` (on the AMI and on the owned
- * snapshots that still exist) and the three delete flags (state; flipping `deleteSnapshots` adds or
- * removes the snapshots' ownership tag). A resource a failed create left `pending` is finished
- * here: wait for `available`, then record its caller-owned storage and tag it.
+ * snapshots that still exist), the three delete flags and `whenInUse` (state; flipping
+ * `deleteSnapshots` adds or removes the snapshots' ownership tag) and the lifecycle inputs
+ * (`deregistrationProtection`, `deprecationTime`, `disabled`: aws/lifecycle.ts). A resource a failed
+ * create left `pending` is finished here: wait for `available`, then record its caller-owned storage and tag it.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { readBundle } from "./aws/bundles";

@@ -1,4 +1,4 @@
-// Every policy of the pack, in the order the README's table lists them.
+// Every policy of the pack, in the order the table in docs/policy-pack.md lists them.
 import { Policies } from "@pulumi/policy";
 import { amiDeregistrationProtection, amiRequiredTags } from "./governance";
 import { managedAmiWhenInUseProduction } from "./inUse";

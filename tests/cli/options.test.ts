@@ -6,7 +6,8 @@ import {
   parseDuration,
   parseTagFilter,
 } from "../../cli/audit/options";
-import { planFromFlags } from "../../cli/audit/run";
+import { AuditFlags, planFromFlags } from "../../cli/audit/run";
+import { buildProgram } from "../../cli/managed-ami";
 
 describe("audit flag parsing", () => {
   const durations: Array<[string, number]> = [
@@ -56,5 +57,33 @@ describe("audit flag parsing", () => {
     assert.doesNotThrow(() => planFromFlags({ delete: true }, true));
     assert.doesNotThrow(() => planFromFlags({ delete: true, yes: true }, false));
     assert.doesNotThrow(() => planFromFlags({ delete: true, dryRun: true }, false));
+  });
+});
+
+describe("audit command line (commander wiring)", () => {
+  /** The flags `managed-ami <argv>` hands to the audit, and what it printed. */
+  async function parse(argv: string[]): Promise<{ flags?: AuditFlags; out: string }> {
+    let flags: AuditFlags | undefined;
+    let out = "";
+    const { program } = buildProgram(
+      async (f) => {
+        flags = f;
+        return 0;
+      },
+      { writeOut: (s) => void (out += s), writeErr: (s) => void (out += s) },
+    );
+    try {
+      await program.parseAsync(["node", "managed-ami", ...argv]);
+    } catch {
+      // commander's exitOverride: --help and usage errors end here; `out` holds what it printed.
+    }
+    return { flags, out };
+  }
+
+  it("--unused-images AGE reaches the audit and is listed in --help (docs/audit.md)", async () => {
+    const { flags, out } = await parse(["audit", "--unused-images", "90d", "--recycle-bin"]);
+    assert.equal(flags?.unusedImages, "90d", out);
+    assert.equal(flags?.recycleBin, true);
+    assert.match((await parse(["audit", "--help"])).out, /--unused-images <age>/);
   });
 });
