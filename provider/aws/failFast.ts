@@ -153,6 +153,11 @@ function unreachableEndpoints(): Map<string, number> {
   return (g[UNREACHABLE] ??= new Map());
 }
 
+/** Forget which endpoints were found unreachable (tests that reuse ports within the minute). */
+export function forgetUnreachableEndpoints(): void {
+  unreachableEndpoints().clear();
+}
+
 function recentlyUnreachable(url: string | undefined): boolean {
   const since = url === undefined ? undefined : unreachableEndpoints().get(url);
   return since !== undefined && Date.now() - since < KNOWN_UNREACHABLE_MS;

@@ -2,6 +2,7 @@
 // within ~10 s with an error naming the endpoint and the variable that set it.
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { forgetUnreachableEndpoints } from "../../../provider/aws/failFast";
 import * as runtime from "../../../provider/runtime";
 import type { ManagedAmiOutputs } from "../../../provider/types";
 import { AWS_ENV_KEYS, replaceEnv } from "../../support/env";
@@ -19,6 +20,8 @@ describe("provider fails fast when AWS cannot be reached", function () {
   let restore = (): void => {};
   let url = "";
   beforeEach(async () => {
+    // A closed port the OS hands out again may have been found unreachable by an earlier test.
+    forgetUnreachableEndpoints();
     url = `http://127.0.0.1:${await closedPort()}`;
     restore = replaceEnv([...AWS_ENV_KEYS, "AWS_CONFIG_FILE"], {
       AWS_ACCESS_KEY_ID: "AKIDFAILFASTPROVIDER",

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DescribeImagesCommand } from "@aws-sdk/client-ec2";
 import { ListBucketsCommand } from "@aws-sdk/client-s3";
 import { ec2Client, s3Client, setRetryNotifier } from "../../../provider/aws/clients";
-import { endpointInUse } from "../../../provider/aws/failFast";
+import { endpointInUse, forgetUnreachableEndpoints } from "../../../provider/aws/failFast";
 import { AWS_ENV_KEYS, replaceEnv } from "../../support/env";
 import { REGION, startEnv, type Env } from "../teardownFixtures";
 
@@ -42,6 +42,8 @@ const TEST_ENV = {
 describe("aws/failFast", () => {
   let restore = (): void => {};
   beforeEach(() => {
+    // A closed port the OS hands out again may have been found unreachable by an earlier test.
+    forgetUnreachableEndpoints();
     restore = replaceEnv(
       [...AWS_ENV_KEYS, "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "MANAGED_AMI_CONNECT_BUDGET_MS"],
       TEST_ENV,
