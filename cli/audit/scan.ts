@@ -20,6 +20,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { errorCode, errorMessage } from "../../provider/aws/errors";
+import { archivedSince } from "../../provider/aws/snapshots";
 import {
   OrphanedSnapshot,
   SERVICE_KINDS,
@@ -37,7 +38,7 @@ export interface ListedSnapshot extends OrphanedSnapshot {
   storageTier: string;
   /** Set when the snapshot is locked: `--delete` never attempts it. */
   lock?: SnapshotLockInfo;
-  /** Archive tier only: when it was archived (LastTieringStartTime), for the 90-day early-deletion note. */
+  /** Archive tier only: when it was archived (`archivedSince`), for the 90-day early-deletion note. */
   archivedAt?: Date;
 }
 
@@ -535,7 +536,8 @@ async function annotate(
     for await (const page of pages as AsyncIterable<DescribeSnapshotTierStatusCommandOutput>) {
       for (const t of page.SnapshotTierStatuses ?? []) {
         const s = t.SnapshotId ? byId.get(t.SnapshotId) : undefined;
-        if (s && t.LastTieringStartTime) s.archivedAt = t.LastTieringStartTime;
+        const since = archivedSince(t);
+        if (s && since) s.archivedAt = since;
       }
     }
   } catch (err) {

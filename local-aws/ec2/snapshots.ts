@@ -231,14 +231,29 @@ export const modifySnapshotTier: Ec2Handler = (ctx) => {
   const now = ctx.store.clock.now();
   snap.storageTier = "archive";
   snap.lastTieringStartTime = now;
+  snap.archivalCompleteTime = now;
+  snap.lastTieringOperationStatus = "archival-completed";
   return { snapshotId: snap.snapshotId, tieringStartTime: iso(now) };
 };
+
+/** The last archive or restore of a tiered snapshot (seedable; archival completes at once). */
+function lastTieringOperation(s: SnapshotRecord): string | undefined {
+  if (s.lastTieringStartTime === undefined) return undefined;
+  return s.lastTieringOperationStatus ?? "archival-completed";
+}
 
 const TIER_FILTERS: FilterFields<SnapshotRecord> = {
   "snapshot-id": (s) => s.snapshotId,
   "volume-id": (s) => s.volumeId,
-  "last-tiering-operation": (s) => (s.lastTieringStartTime !== undefined ? "archival-completed" : undefined),
+  "last-tiering-operation": lastTieringOperation,
 };
+
+/** When an archived snapshot's archival completed: seeded, else its last tiering start. */
+function archivalComplete(s: SnapshotRecord): string | undefined {
+  if (s.storageTier !== "archive") return undefined;
+  const at = s.archivalCompleteTime ?? s.lastTieringStartTime;
+  return at !== undefined ? iso(at) : undefined;
+}
 
 /** DescribeSnapshotTierStatus: the caller's snapshots in the region with their tier and last tiering start. */
 export const describeSnapshotTierStatus: Ec2Handler = (ctx) => {
@@ -262,11 +277,8 @@ export const describeSnapshotTierStatus: Ec2Handler = (ctx) => {
       storageTier: s.storageTier ?? "standard",
       lastTieringStartTime: s.lastTieringStartTime !== undefined ? iso(s.lastTieringStartTime) : undefined,
       lastTieringProgress: s.lastTieringStartTime !== undefined ? 100 : undefined,
-      lastTieringOperationStatus: s.lastTieringStartTime !== undefined ? "archival-completed" : undefined,
-      archivalCompleteTime:
-        s.storageTier === "archive" && s.lastTieringStartTime !== undefined
-          ? iso(s.lastTieringStartTime)
-          : undefined,
+      lastTieringOperationStatus: lastTieringOperation(s),
+      archivalCompleteTime: archivalComplete(s),
     })),
     nextToken,
   };

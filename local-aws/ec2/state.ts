@@ -77,8 +77,12 @@ export interface SnapshotRecord {
   lock?: SnapshotLock;
   /** `standard` (default) or `archive` (ModifySnapshotTier). */
   storageTier?: "standard" | "archive";
-  /** When the last ModifySnapshotTier started (epoch ms); DescribeSnapshotTierStatus LastTieringStartTime. */
+  /** When the last archive or restore started (epoch ms); DescribeSnapshotTierStatus LastTieringStartTime. */
   lastTieringStartTime?: number;
+  /** When the last archival completed (epoch ms); default `lastTieringStartTime` (archival completes at once). */
+  archivalCompleteTime?: number;
+  /** DescribeSnapshotTierStatus LastTieringOperationStatus; default `archival-completed` once tiered. */
+  lastTieringOperationStatus?: string;
   /** DescribeSnapshots `FullSnapshotSizeInBytes`; absent unless seeded (AWS reports it for some snapshots only). */
   fullSnapshotSizeInBytes?: number;
 }

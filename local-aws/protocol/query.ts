@@ -76,12 +76,22 @@ export interface Filter {
   values: string[];
 }
 
+/** Most values one filter takes; AWS answers more with `FilterLimitExceeded`. */
+export const MAX_FILTER_VALUES = 200;
+
 /** `Filter.N.Name` / `Filter.N.Value.M`. */
 export function readFilters(p: QueryParams): Filter[] {
   return p.structs("Filter").map((f) => {
     const name = f.str("Name");
     if (!name) throw new Ec2Error("InvalidParameterValue", "The filter name must not be empty.");
-    return { name, values: f.list("Value") };
+    const values = f.list("Value");
+    if (values.length > MAX_FILTER_VALUES) {
+      throw new Ec2Error(
+        "FilterLimitExceeded",
+        `The maximum number of filter values specified on a single call is ${MAX_FILTER_VALUES}`,
+      );
+    }
+    return { name, values };
   });
 }
 

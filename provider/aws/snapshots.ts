@@ -5,10 +5,11 @@
 import {
   DeleteSnapshotCommand,
   DeleteTagsCommand,
-  DescribeSnapshotTierStatusCommand,
   DescribeSnapshotsCommand,
   EC2Client,
+  paginateDescribeSnapshotTierStatus,
   paginateDescribeSnapshots,
+  type SnapshotTierStatus,
   type Tag,
 } from "@aws-sdk/client-ec2";
 import { forPaginator } from "./clients";
@@ -137,21 +138,43 @@ export async function describeSnapshots(
   return facts;
 }
 
-/** Days of the 90-day archive minimum still to run for each archived snapshot in `snapshotIds` (DescribeSnapshotTierStatus). */
+/**
+ * When an archived snapshot entered the archive tier: `ArchivalCompleteTime`. `LastTieringStartTime` is
+ * the start of the last archive *or restore*, so it stands in only while the last operation is an archival.
+ * Undefined for a snapshot not in the archive tier, or when AWS does not say.
+ */
+export function archivedSince(status: SnapshotTierStatus): Date | undefined {
+  if (status.StorageTier !== "archive") return undefined;
+  if (status.ArchivalCompleteTime) return status.ArchivalCompleteTime;
+  const op = status.LastTieringOperationStatus;
+  return op === undefined || op.startsWith("archival-") ? status.LastTieringStartTime : undefined;
+}
+
+/**
+ * Days of the 90-day archive minimum still to run for each archived snapshot in `snapshotIds`:
+ * DescribeSnapshotTierStatus by `snapshot-id` filter, 200 values a call, every page read.
+ */
 export async function archiveDaysRemaining(
   ec2: Ec2,
   snapshotIds: readonly string[],
   now: number,
 ): Promise<Map<string, number>> {
   const days = new Map<string, number>();
-  if (snapshotIds.length === 0) return days;
-  const out = await ec2.send(
-    new DescribeSnapshotTierStatusCommand({ Filters: [{ Name: "snapshot-id", Values: [...snapshotIds] }] }),
-  );
-  for (const s of out.SnapshotTierStatuses ?? []) {
-    if (!s.SnapshotId || s.StorageTier !== "archive" || !s.LastTieringStartTime) continue;
-    const left = Math.ceil(90 - (now - s.LastTieringStartTime.getTime()) / 86_400_000);
-    if (left > 0) days.set(s.SnapshotId, left);
+  const wanted = [...new Set(snapshotIds)];
+  for (let i = 0; i < wanted.length; i += FILTER_CHUNK) {
+    const chunk = wanted.slice(i, i + FILTER_CHUNK);
+    const pages = paginateDescribeSnapshotTierStatus(
+      { client: forPaginator(EC2Client, ec2) },
+      { Filters: [{ Name: "snapshot-id", Values: chunk }] },
+    );
+    for await (const page of pages) {
+      for (const s of page.SnapshotTierStatuses ?? []) {
+        const since = archivedSince(s);
+        if (!s.SnapshotId || !chunk.includes(s.SnapshotId) || !since) continue;
+        const left = Math.ceil(90 - (now - since.getTime()) / 86_400_000);
+        if (left > 0) days.set(s.SnapshotId, left);
+      }
+    }
   }
   return days;
 }

@@ -136,6 +136,27 @@ describe("audit scan (local endpoint, real SDK)", () => {
     );
   });
 
+  it("dates an archived orphan by ArchivalCompleteTime, not by a later restore's LastTieringStartTime", async () => {
+    const ec2 = ec2For(ctx.aws);
+    const restored = await createImageOrphan(ctx.aws, ec2, "restored");
+    const archived = await createImageOrphan(ctx.aws, ec2, "archived");
+    const now = ctx.aws.clock.now();
+    Object.assign(ctx.aws.state.snapshots.get(restored.snapshotId) ?? {}, {
+      storageTier: "archive",
+      archivalCompleteTime: now - 100 * DAY,
+      lastTieringStartTime: now - 10 * DAY,
+      lastTieringOperationStatus: "temporary-restore-completed",
+    });
+    Object.assign(ctx.aws.state.snapshots.get(archived.snapshotId) ?? {}, {
+      storageTier: "archive",
+      lastTieringStartTime: now - 30 * DAY,
+    });
+    const r = await run();
+    const at = (id: string) => r.orphanedSnapshots.find((s) => s.snapshotId === id)?.archivedAt?.getTime();
+    assert.equal(at(restored.snapshotId), now - 100 * DAY);
+    assert.equal(at(archived.snapshotId), now - 30 * DAY);
+  });
+
   it("pages DescribeImages and DescribeSnapshots with MaxResults 1000 (owner self), one call per page", async () => {
     const store = ctx.aws.state.ec2;
     const owner = ctx.aws.state.accountIdFor(TEST_CREDENTIALS.accessKeyId);

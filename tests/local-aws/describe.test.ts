@@ -114,6 +114,29 @@ describe("local-aws EC2 filters, pagination and regions", () => {
       ctx.aws.advance(3000);
       assert.deepEqual(await q("status", ["completed"]), [s1.SnapshotId, s2.SnapshotId].sort());
     });
+
+    it("take at most 200 values per filter (FilterLimitExceeded beyond, as AWS answers)", async () => {
+      const ec2 = ec2For(ctx.aws);
+      const values = (n: number) =>
+        Array.from({ length: n }, (_, i) => `snap-${(i + 1).toString(16).padStart(17, "0")}`);
+      const q = (n: number) =>
+        ec2.send(
+          new DescribeSnapshotsCommand({
+            OwnerIds: ["self"],
+            Filters: [{ Name: "snapshot-id", Values: values(n) }],
+          }),
+        );
+      assert.deepEqual((await q(200)).Snapshots, []);
+      await expectAwsError(q(201), "FilterLimitExceeded");
+      await expectAwsError(
+        ec2.send(
+          new DescribeImagesCommand({
+            Filters: [{ Name: "block-device-mapping.snapshot-id", Values: values(201) }],
+          }),
+        ),
+        "FilterLimitExceeded",
+      );
+    });
   });
 
   describe("pagination", () => {

@@ -145,6 +145,31 @@ describe("local-aws EC2 snapshot state: locks, archive tier, sizes, error-code s
       assert.equal(seeded?.StorageTier, "archive");
       assert.equal(seeded?.FullSnapshotSizeInBytes, 1234567890);
     });
+
+    it("ArchivalCompleteTime and LastTieringOperationStatus are seedable, for an archive followed by a restore", async () => {
+      const ec2 = ec2For(ctx.aws);
+      const id = await newSnapshot(ec2);
+      const rec = ctx.aws.state.snapshots.get(id);
+      assert.ok(rec);
+      const now = ctx.aws.clock.now();
+      Object.assign(rec, {
+        storageTier: "archive",
+        archivalCompleteTime: now - 100 * DAY,
+        lastTieringStartTime: now - 10 * DAY,
+        lastTieringOperationStatus: "temporary-restore-completed",
+      });
+      const tier = async (Name: string, Values: string[]) =>
+        (await ec2.send(new DescribeSnapshotTierStatusCommand({ Filters: [{ Name, Values }] })))
+          .SnapshotTierStatuses ?? [];
+      const [status] = await tier("snapshot-id", [id]);
+      assert.equal(status.ArchivalCompleteTime?.getTime(), now - 100 * DAY);
+      assert.equal(status.LastTieringStartTime?.getTime(), now - 10 * DAY);
+      assert.equal(status.LastTieringOperationStatus, "temporary-restore-completed");
+      assert.deepEqual(
+        (await tier("last-tiering-operation", ["temporary-restore-completed"])).map((s) => s.SnapshotId),
+        [id],
+      );
+    });
   });
 
   describe("DescribeSnapshots parameters", () => {
