@@ -19,36 +19,39 @@ export const REFRESH_BEFORE_MS = 5 * 60_000;
 /** Session length asked of AssumeRole (AWS's default and the role's usual maximum). */
 export const SESSION_SECONDS = 3600;
 
-/** Socket timeouts of the audit's STS and Organizations clients (as the EC2 and S3 clients'). */
-const REQUEST_HANDLER = { connectionTimeout: 5_000, requestTimeout: 60_000, throwOnRequestTimeout: true };
-
 /**
- * The audit's STS client in `region`: endpoint and credentials from the SDK's chain
- * (`AWS_ENDPOINT_URL_STS`, …); retries like every client of the package, and an unreachable or invalid
- * endpoint fails within seconds naming the endpoint and what set it.
+ * The audit's STS and Organizations clients: endpoint and credentials from the SDK's chain
+ * (`AWS_ENDPOINT_URL_STS`, …); they retry like every client of the package, and an unreachable or
+ * invalid endpoint fails within seconds naming the endpoint and what set it (as the EC2 and S3 clients).
  */
-export function stsClient(region: string): STSClient {
-  const client = new STSClient({
+function failingFast<C extends { middlewareStack: unknown; config: unknown }>(
+  Client: new (config: {
+    region: string;
+    maxAttempts: number;
+    retryStrategy: BudgetRetryStrategy;
+    requestHandler: object;
+  }) => C,
+  service: string,
+  region: string,
+): C {
+  const client = new Client({
     region,
     maxAttempts: 10_000,
     retryStrategy: new BudgetRetryStrategy({ budgetMs: 60_000 }),
-    requestHandler: REQUEST_HANDLER,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000, throwOnRequestTimeout: true },
   });
-  failFast(client, "STS", region);
+  failFast(client, service, region);
   return client;
 }
 
-/** The audit's Organizations client (its endpoint is in us-east-1), failing fast like `stsClient`. */
+/** The audit's STS client in `region`. */
+export function stsClient(region: string): STSClient {
+  return failingFast(STSClient, "STS", region);
+}
+
+/** The audit's Organizations client (its endpoint is in us-east-1). */
 export function organizationsClient(): OrganizationsClient {
-  const region = "us-east-1";
-  const client = new OrganizationsClient({
-    region,
-    maxAttempts: 10_000,
-    retryStrategy: new BudgetRetryStrategy({ budgetMs: 60_000 }),
-    requestHandler: REQUEST_HANDLER,
-  });
-  failFast(client, "Organizations", region);
-  return client;
+  return failingFast(OrganizationsClient, "Organizations", "us-east-1");
 }
 
 /** The caller's own account (STS GetCallerIdentity). */
